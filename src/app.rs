@@ -1,0 +1,219 @@
+//! Application start-up and shutdown. `App::build` connects, migrates,
+//! loads the domains, warms the link cache, binds the listener (port 0
+//! works) and spawns the background tasks; `run_until_stopped` serves until
+//! the shutdown future resolves, then drains the click pipeline.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::http::HeaderValue;
+use secrecy::ExposeSecret;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+use time::OffsetDateTime;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+use crate::{
+    clicks::{
+        ClickSender, spool::Spool, store as click_store, writer::Writer, writer::WriterReport,
+    },
+    config::Settings,
+    domains::{self, Domains},
+    http,
+    links::cache::{self, LinkCache},
+    migrate,
+    state::{AppState, Inner},
+    telemetry,
+};
+
+/// A built application, bound and ready to serve.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    writer: JoinHandle<WriterReport>,
+    writer_stop: watch::Sender<bool>,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// Opens the connection pool described by the settings.
+pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(settings.database.max_connections)
+        .acquire_timeout(settings.database.acquire_timeout)
+        .connect(settings.database.url.expose_secret())
+        .await
+        .context("cannot connect to the database (check DATABASE_URL / database.url)")
+}
+
+impl App {
+    /// Builds the application and binds `server.bind`.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let listener = TcpListener::bind(settings.server.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        App::build_with_listener(settings, listener).await
+    }
+
+    /// Builds the application on an already bound listener.
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<App> {
+        let pool = connect(&settings).await?;
+        migrate::run(&pool)
+            .await
+            .context("cannot apply database migrations")?;
+        click_store::ensure_partitions(&pool, settings.clicks.partitions_ahead).await?;
+
+        let hosts =
+            Domains::hosts_from_config(&settings.server.public_base_url, &settings.server.domains);
+        let rows = domains::store::upsert(&pool, &hosts).await?;
+        let domains = Domains::new(settings.server.public_base_url.clone(), rows);
+
+        let link_cache = Arc::new(LinkCache::new(&settings.cache));
+        let warmed = cache::warm(&link_cache, &pool, settings.cache.links_capacity).await?;
+        tracing::info!(links.cached = warmed, "link cache warmed");
+
+        let spool = Spool::open(&settings.clicks.spool_dir).with_context(|| {
+            format!(
+                "cannot open the spool directory {}",
+                settings.clicks.spool_dir.display()
+            )
+        })?;
+        if spool.events() > 0 {
+            tracing::info!(
+                spool.events = spool.events(),
+                "replaying clicks spooled by an earlier run"
+            );
+        }
+        let (clicks, rx, overflow) = ClickSender::channel(settings.clicks.queue_capacity);
+        let (writer_stop, stop_rx) = watch::channel(false);
+        let writer = Writer::new(pool.clone(), rx, overflow, spool, settings.clicks.clone());
+        let writer = tokio::spawn(writer.run(stop_rx, settings.server.shutdown_deadline));
+
+        let metrics = telemetry::metrics_handle();
+        let background = vec![
+            tokio::spawn(cache::listen(link_cache.clone(), pool.clone())),
+            tokio::spawn(maintain(pool.clone(), settings.clone())),
+            tokio::spawn(upkeep_metrics(metrics.clone())),
+        ];
+        let state = AppState::new(Inner {
+            redirect_cache_control: redirect_cache_control(&settings),
+            served_hosts: domains.hosts(),
+            pool,
+            settings,
+            domains,
+            cache: link_cache,
+            clicks,
+            metrics,
+        });
+        Ok(App {
+            listener,
+            state,
+            writer,
+            writer_stop,
+            background,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The shared state (tests reach the pool and the click sender through it).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, lets in-flight
+    /// requests finish, and drains the click queue within the deadline.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<WriterReport> {
+        let router = http::router(self.state.clone());
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        tracing::info!("stopped accepting requests; draining clicks");
+        let _ = self.writer_stop.send(true);
+        let report = self.writer.await.context("the click writer panicked")?;
+        for task in self.background {
+            task.abort();
+        }
+        self.state.pool.close().await;
+        served.context("the HTTP server failed")?;
+        Ok(report)
+    }
+}
+
+/// `Cache-Control` of redirects: never cached for 302/307 (each click must
+/// reach us); a short private lifetime for a configured permanent status.
+fn redirect_cache_control(settings: &Settings) -> HeaderValue {
+    let r = &settings.redirect;
+    let value = if matches!(r.status, 301 | 308) {
+        format!("private, max-age={}", r.permanent_max_age.as_secs())
+    } else {
+        "private, no-store, no-cache, must-revalidate, max-age=0".to_owned()
+    };
+    HeaderValue::from_str(&value).expect("ASCII header value")
+}
+
+/// Daily upkeep of the clicks table: partitions ahead, retention behind.
+async fn maintain(pool: PgPool, settings: Settings) {
+    let mut every = tokio::time::interval(Duration::from_secs(6 * 3600));
+    loop {
+        every.tick().await;
+        if let Err(e) =
+            click_store::ensure_partitions(&pool, settings.clicks.partitions_ahead).await
+        {
+            tracing::warn!(error = %e, "cannot create click partitions");
+        }
+        let retention = settings.clicks.retention;
+        if !retention.is_zero() {
+            let cutoff = OffsetDateTime::now_utc() - retention;
+            match click_store::drop_partitions_before(&pool, cutoff).await {
+                Ok(dropped) if !dropped.is_empty() => {
+                    tracing::info!(partitions = ?dropped, "old click partitions dropped")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot apply click retention"),
+            }
+        }
+    }
+}
+
+/// Histograms need periodic upkeep in metrics-exporter-prometheus.
+async fn upkeep_metrics(handle: metrics_exporter_prometheus::PrometheusHandle) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        handle.run_upkeep();
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

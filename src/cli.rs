@@ -1,0 +1,193 @@
+//! The command line: `serve`, `migrate`, `user add`, `token create|list|revoke`.
+//! Each command loads the settings, does its work and returns; `main` prints
+//! any error to stderr and exits non-zero.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::{
+    app::{self, App},
+    config, migrate, telemetry,
+    users::{self, Role},
+};
+
+/// Lanterne: branded short links that tell dark social from direct traffic.
+#[derive(Debug, Parser)]
+#[command(name = "lanterne", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (applies migrations first).
+    Serve {
+        /// Listen address (overrides server.bind).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Add {
+        /// E-mail address (the login).
+        #[arg(long)]
+        email: String,
+        /// admin, editor or viewer.
+        #[arg(long)]
+        role: String,
+        /// Password (at least 10 characters).
+        #[arg(long)]
+        password: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token; prints the token alone on stdout (shown once).
+    Create {
+        /// The user's e-mail.
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List a user's tokens (ids, names, prefixes; never the secrets).
+    List {
+        /// The user's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id (from `token list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+impl Cli {
+    /// Runs the parsed command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let mut settings = config::load()?;
+        telemetry::init_tracing(&settings.log);
+        match self.command {
+            Command::Serve { bind } => {
+                if let Some(bind) = bind {
+                    settings.server.bind = bind;
+                }
+                serve(settings).await
+            }
+            Command::Migrate => {
+                let pool = app::connect(&settings).await?;
+                migrate::run(&pool)
+                    .await
+                    .context("cannot apply database migrations")?;
+                eprintln!("migrations applied");
+                Ok(())
+            }
+            Command::User { command } => user(settings, command).await,
+            Command::Token { command } => token(settings, command).await,
+        }
+    }
+}
+
+async fn serve(settings: config::Settings) -> anyhow::Result<()> {
+    let admin_email = settings.bootstrap.admin_email.clone();
+    let app = App::build(settings).await?;
+    bootstrap_admin(&app.state().pool, &admin_email).await?;
+    tracing::info!(port = app.port(), "lanterne is serving");
+    let report = app.run_until_stopped(app::shutdown_signal()).await?;
+    if report.spooled > 0 {
+        tracing::warn!(
+            clicks.spooled = report.spooled,
+            "clicks spooled to disk; they are replayed at the next start"
+        );
+    }
+    Ok(())
+}
+
+/// On a first start with no users, creates an admin and prints its token once.
+async fn bootstrap_admin(pool: &sqlx::PgPool, email: &str) -> anyhow::Result<()> {
+    if users::store::count(pool).await? > 0 {
+        return Ok(());
+    }
+    let user = users::store::create(pool, email, Role::Admin, None).await?;
+    let token = users::new_token();
+    users::store::insert_token(pool, user.id, "bootstrap", &token).await?;
+    println!("First start: created admin {email}. Its API token (shown only this once):");
+    println!("{}", token.secret);
+    println!(
+        "Set a password with `lanterne user add` for other users; create more tokens with `lanterne token create`."
+    );
+    Ok(())
+}
+
+async fn user(settings: config::Settings, command: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add {
+        email,
+        role,
+        password,
+    } = command;
+    let email = users::parse_email(&email)?;
+    let role: Role = role.parse()?;
+    let hash = users::hash_password(&password)?;
+    let pool = app::connect(&settings).await?;
+    migrate::run(&pool).await?;
+    let user = users::store::create(&pool, &email, role, Some(&hash)).await?;
+    eprintln!(
+        "created user {} ({}) with id {}",
+        user.email, user.role, user.id
+    );
+    Ok(())
+}
+
+async fn token(settings: config::Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let pool = app::connect(&settings).await?;
+    migrate::run(&pool).await?;
+    match command {
+        TokenCommand::Create { email, name } => {
+            let user = users::store::find_by_email(&pool, &email)
+                .await
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            let token = users::new_token();
+            users::store::insert_token(&pool, user.id, &name, &token).await?;
+            // The token alone on stdout, so that scripts can capture it.
+            println!("{}", token.secret);
+        }
+        TokenCommand::List { email } => {
+            let user = users::store::find_by_email(&pool, &email)
+                .await
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            for t in users::store::list_tokens(&pool, user.id).await? {
+                let state = if t.revoked { "revoked" } else { "active" };
+                println!("{}\t{}…\t{}\t{}", t.id, t.prefix, state, t.name);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            users::store::revoke_token(&pool, id)
+                .await
+                .context("no active token with this id")?;
+            eprintln!("token {id} revoked");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! Click capture: the `ClickEvent` a redirect hands over, the `ClickRecord`
+//! that is stored, and `ClickSender`, the only clicks API the redirect sees.
+//! `send` never waits: the event goes into a bounded queue, or, when the queue
+//! is full, into an overflow list the writer drains — a click is never dropped.
+
+pub mod spool;
+pub mod store;
+pub mod writer;
+
+use std::{
+    net::IpAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::http::{HeaderMap, HeaderName, Method, header};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::links::cache::CachedLink;
+
+/// Longest `User-Agent` kept (real ones are under 512 bytes; bots pad theirs).
+pub const MAX_USER_AGENT: usize = 1024;
+/// Longest `Referer` kept.
+pub const MAX_REFERER: usize = 1024;
+/// Longest value kept of the other captured headers.
+pub const MAX_SHORT_HEADER: usize = 128;
+
+/// One redirect, as captured on the hot path. Holds the client IP in memory
+/// only: it is dropped when the event becomes a [`ClickRecord`].
+#[derive(Debug, Clone)]
+pub struct ClickEvent {
+    /// Assigned at capture (UUIDv7); the database key that makes replays idempotent.
+    pub id: Uuid,
+    /// When the redirect was answered.
+    pub occurred_at: OffsetDateTime,
+    /// The link, with the facts attribution needs.
+    pub link: Arc<CachedLink>,
+    /// GET or HEAD.
+    pub method: &'static str,
+    /// The captured request headers.
+    pub headers: CapturedHeaders,
+    /// Client IP (socket, or trusted proxy's X-Forwarded-For). Never written.
+    pub ip: Option<IpAddr>,
+}
+
+/// The request headers attribution reads, capped in length.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedHeaders {
+    /// User-Agent.
+    pub user_agent: Option<String>,
+    /// Referer.
+    pub referer: Option<String>,
+    /// Sec-Fetch-Site.
+    pub sec_fetch_site: Option<String>,
+    /// Sec-Fetch-Mode.
+    pub sec_fetch_mode: Option<String>,
+    /// Sec-Fetch-Dest.
+    pub sec_fetch_dest: Option<String>,
+    /// Sec-Fetch-User.
+    pub sec_fetch_user: Option<String>,
+    /// Sec-Purpose, else Purpose, else X-Purpose.
+    pub purpose: Option<String>,
+    /// Accept-Language.
+    pub accept_language: Option<String>,
+    /// DNT: 1.
+    pub dnt: bool,
+    /// Sec-GPC: 1.
+    pub gpc: bool,
+}
+
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
+const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
+const SEC_FETCH_USER: HeaderName = HeaderName::from_static("sec-fetch-user");
+const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
+const PURPOSE: HeaderName = HeaderName::from_static("purpose");
+const X_PURPOSE: HeaderName = HeaderName::from_static("x-purpose");
+const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
+
+impl CapturedHeaders {
+    /// Copies the headers attribution needs, capped, as lossy UTF-8.
+    pub fn capture(h: &HeaderMap) -> CapturedHeaders {
+        let get = |name: &HeaderName, max: usize| h.get(name).map(|v| capped(v.as_bytes(), max));
+        CapturedHeaders {
+            user_agent: get(&header::USER_AGENT, MAX_USER_AGENT),
+            referer: get(&header::REFERER, MAX_REFERER),
+            sec_fetch_site: get(&SEC_FETCH_SITE, MAX_SHORT_HEADER),
+            sec_fetch_mode: get(&SEC_FETCH_MODE, MAX_SHORT_HEADER),
+            sec_fetch_dest: get(&SEC_FETCH_DEST, MAX_SHORT_HEADER),
+            sec_fetch_user: get(&SEC_FETCH_USER, MAX_SHORT_HEADER),
+            purpose: get(&SEC_PURPOSE, MAX_SHORT_HEADER)
+                .or_else(|| get(&PURPOSE, MAX_SHORT_HEADER))
+                .or_else(|| get(&X_PURPOSE, MAX_SHORT_HEADER)),
+            accept_language: get(&header::ACCEPT_LANGUAGE, MAX_SHORT_HEADER),
+            dnt: h.get(header::DNT).is_some_and(|v| v.as_bytes() == b"1"),
+            gpc: h.get(SEC_GPC).is_some_and(|v| v.as_bytes() == b"1"),
+        }
+    }
+}
+
+/// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
+fn capped(bytes: &[u8], max: usize) -> String {
+    let s = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
+    let mut s = s.into_owned();
+    // The cut may have split a character into U+FFFD; that is fine for analysis.
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+impl ClickEvent {
+    /// Captures a redirect of `link` now.
+    pub fn capture(
+        link: Arc<CachedLink>,
+        method: &Method,
+        headers: &HeaderMap,
+        ip: Option<IpAddr>,
+    ) -> ClickEvent {
+        ClickEvent {
+            id: Uuid::now_v7(),
+            occurred_at: OffsetDateTime::now_utc(),
+            link,
+            method: if method == Method::HEAD {
+                "HEAD"
+            } else {
+                "GET"
+            },
+            headers: CapturedHeaders::capture(headers),
+            ip,
+        }
+    }
+}
+
+/// A click as written to the database or the spool: no IP address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClickRecord {
+    /// Event id.
+    pub id: Uuid,
+    /// Capture time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// Link id.
+    pub link_id: i64,
+    /// GET or HEAD.
+    pub method: String,
+    /// Captured headers.
+    #[serde(flatten)]
+    pub headers: CapturedHeaders,
+}
+
+impl ClickRecord {
+    /// The stored form of an event; the IP address ends here.
+    pub fn from_event(ev: ClickEvent) -> ClickRecord {
+        ClickRecord {
+            id: ev.id,
+            occurred_at: ev.occurred_at,
+            link_id: ev.link.id,
+            method: ev.method.to_owned(),
+            headers: ev.headers,
+        }
+    }
+}
+
+/// Messages to the writer task.
+#[derive(Debug)]
+pub enum WriterMsg {
+    /// A captured click.
+    Click(ClickEvent),
+    /// Write everything received so far, then answer.
+    Flush(oneshot::Sender<Result<(), FlushError>>),
+}
+
+/// Why a flush could not complete.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum FlushError {
+    /// The database refused or did not answer; events are kept (memory or spool).
+    #[error("the database is unavailable; clicks are buffered: {0}")]
+    Unavailable(String),
+    /// The writer has stopped.
+    #[error("the click writer has stopped")]
+    Stopped,
+}
+
+/// Handle the redirect uses to pass clicks on. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ClickSender {
+    tx: mpsc::Sender<WriterMsg>,
+    overflow: Arc<Mutex<Vec<ClickEvent>>>,
+}
+
+impl ClickSender {
+    /// A sender and the receiving ends the writer owns.
+    pub fn channel(
+        capacity: usize,
+    ) -> (
+        ClickSender,
+        mpsc::Receiver<WriterMsg>,
+        Arc<Mutex<Vec<ClickEvent>>>,
+    ) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let overflow = Arc::new(Mutex::new(Vec::new()));
+        (
+            ClickSender {
+                tx,
+                overflow: overflow.clone(),
+            },
+            rx,
+            overflow,
+        )
+    }
+
+    /// Hands a click to the writer without waiting.
+    pub fn send(&self, ev: ClickEvent) {
+        if let Err(e) = self.tx.try_send(WriterMsg::Click(ev)) {
+            let (mpsc::error::TrySendError::Full(WriterMsg::Click(ev))
+            | mpsc::error::TrySendError::Closed(WriterMsg::Click(ev))) = e
+            else {
+                return;
+            };
+            metrics::counter!("lanterne_click_queue_overflow_total").increment(1);
+            // The lock is held for one push; the writer swaps the vector out.
+            self.overflow
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(ev);
+        }
+    }
+
+    /// Waits until every click sent before this call is in the database.
+    pub async fn flush(&self) -> Result<(), FlushError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(WriterMsg::Flush(reply))
+            .await
+            .map_err(|_| FlushError::Stopped)?;
+        answer.await.map_err(|_| FlushError::Stopped)?
+    }
+
+    /// Events waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn capture_caps_headers_and_reads_privacy_signals() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::USER_AGENT,
+            HeaderValue::from_str(&"A".repeat(5000)).unwrap(),
+        );
+        h.insert(header::REFERER, HeaderValue::from_static("https://t.co/x"));
+        h.insert(PURPOSE, HeaderValue::from_static("prefetch"));
+        h.insert(header::DNT, HeaderValue::from_static("1"));
+        h.insert(SEC_GPC, HeaderValue::from_static("0"));
+        let c = CapturedHeaders::capture(&h);
+        assert_eq!(c.user_agent.as_ref().map(String::len), Some(MAX_USER_AGENT));
+        assert_eq!(c.referer.as_deref(), Some("https://t.co/x"));
+        assert_eq!(c.purpose.as_deref(), Some("prefetch"));
+        assert!(c.dnt);
+        assert!(!c.gpc);
+        assert_eq!(c.sec_fetch_site, None);
+    }
+
+    #[test]
+    fn capped_cuts_on_a_character_boundary() {
+        let s = capped("éééé".as_bytes(), 3);
+        assert!(s.len() <= 3, "{s:?}");
+        assert_eq!(capped(b"abc", 10), "abc");
+        assert_eq!(capped(&[0xff, b'a'], 10), "\u{fffd}a");
+    }
+}

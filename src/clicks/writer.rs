@@ -1,0 +1,356 @@
+//! The click writer: one task that turns queued events into stored rows.
+//! It batches by size and interval, keeps one insert in flight while it goes
+//! on receiving, retries with backoff when the database fails, keeps events
+//! in memory up to `clicks.memory_buffer` and spools the excess to disk,
+//! replays the spool once the database answers, and on shutdown drains what
+//! it can within the deadline and spools the rest. It never drops an event.
+
+use std::{
+    collections::VecDeque,
+    future::Future,
+    mem,
+    path::PathBuf,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use sqlx::PgPool;
+use tokio::{
+    sync::{mpsc, oneshot, watch},
+    time::{Instant, MissedTickBehavior},
+};
+
+use super::{ClickEvent, ClickRecord, FlushError, WriterMsg, spool, spool::Spool, store};
+use crate::config::ClickSettings;
+
+/// Longest time one database write may take before it counts as failed
+/// (a black-holed connection must not stall the pipeline).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the writer did over its life, returned when it stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterReport {
+    /// Rows added to the database.
+    pub written: u64,
+    /// Events left in the spool at exit.
+    pub spooled: u64,
+}
+
+/// A finished database job.
+struct Done {
+    job: Job,
+    result: Result<u64, String>,
+}
+
+enum Job {
+    /// A batch from memory (kept here so that a failure can put it back).
+    Insert(Arc<Vec<ClickRecord>>),
+    /// A sealed spool segment and the events it held.
+    Replay(PathBuf, u64),
+}
+
+type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
+
+/// The writer task's state.
+pub struct Writer {
+    pool: PgPool,
+    rx: mpsc::Receiver<WriterMsg>,
+    overflow: Arc<Mutex<Vec<ClickEvent>>>,
+    spool: Spool,
+    cfg: ClickSettings,
+    pending: VecDeque<ClickRecord>,
+    waiters: Vec<oneshot::Sender<Result<(), FlushError>>>,
+    retry_at: Option<Instant>,
+    delay: Duration,
+    report: WriterReport,
+}
+
+impl Writer {
+    /// A writer over the receiving ends of a [`super::ClickSender`].
+    pub fn new(
+        pool: PgPool,
+        rx: mpsc::Receiver<WriterMsg>,
+        overflow: Arc<Mutex<Vec<ClickEvent>>>,
+        spool: Spool,
+        cfg: ClickSettings,
+    ) -> Writer {
+        Writer {
+            pool,
+            rx,
+            overflow,
+            spool,
+            delay: cfg.retry_min,
+            cfg,
+            pending: VecDeque::new(),
+            waiters: Vec::new(),
+            retry_at: None,
+            report: WriterReport::default(),
+        }
+    }
+
+    /// Runs until `shutdown` turns true (or every sender is gone), then drains
+    /// within `deadline` and spools what is left.
+    pub async fn run(
+        mut self,
+        mut shutdown: watch::Receiver<bool>,
+        deadline: Duration,
+    ) -> WriterReport {
+        let mut tick = tokio::time::interval(self.cfg.flush_interval);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut in_flight: Option<InFlight> = None;
+        let mut due = false;
+        loop {
+            tokio::select! {
+                biased;
+                done = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
+                    in_flight = None;
+                    self.finish(done);
+                }
+                msg = self.rx.recv() => match msg {
+                    Some(WriterMsg::Click(ev)) => self.pending.push_back(ClickRecord::from_event(ev)),
+                    Some(WriterMsg::Flush(w)) => self.waiters.push(w),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    self.drain_overflow();
+                    self.publish_gauges();
+                    due = true;
+                }
+                _ = shutdown.changed() => break,
+            }
+            self.spool_excess();
+            if in_flight.is_none() {
+                in_flight = self.next_job(due);
+                due &= in_flight.is_none();
+            }
+            if in_flight.is_none() {
+                self.answer_waiters_if_idle();
+            }
+        }
+        self.stop(in_flight, deadline).await
+    }
+
+    /// Starts the next database job, if one is due.
+    fn next_job(&mut self, due: bool) -> Option<InFlight> {
+        let forced = !self.waiters.is_empty();
+        if self.retry_at.is_some_and(|t| Instant::now() < t) && !forced {
+            return None;
+        }
+        if !self.pending.is_empty() && (due || forced || self.pending.len() >= self.cfg.batch_size)
+        {
+            let n = self.pending.len().min(self.cfg.batch_size);
+            let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
+            return Some(Box::pin(insert(self.pool.clone(), batch)));
+        }
+        if self.pending.is_empty() && self.spool.events() > 0 {
+            if let Err(e) = self.spool.seal() {
+                tracing::error!(error = %e, "cannot seal the click spool segment");
+            }
+            let segment = self.spool.sealed().ok()?.into_iter().next()?;
+            return Some(Box::pin(replay(
+                self.pool.clone(),
+                segment,
+                self.cfg.batch_size,
+            )));
+        }
+        None
+    }
+
+    /// Books the outcome of a job: counters, backoff, and on failure puts the
+    /// batch back in front (a replayed segment simply stays on disk).
+    fn finish(&mut self, done: Done) {
+        match (done.result, done.job) {
+            (Ok(rows), job) => {
+                self.retry_at = None;
+                self.delay = self.cfg.retry_min;
+                self.report.written += rows;
+                metrics::counter!("lanterne_click_batches_written_total").increment(1);
+                metrics::counter!("lanterne_click_rows_written_total").increment(rows);
+                if let Job::Replay(path, events) = job {
+                    self.spool.replayed(events);
+                    metrics::counter!("lanterne_clicks_replayed_total").increment(events);
+                    tracing::info!(spool.segment = %path.display(), batch.rows = rows, "click spool segment replayed");
+                }
+            }
+            (Err(error), job) => {
+                metrics::counter!("lanterne_click_write_errors_total").increment(1);
+                tracing::warn!(error = %error, retry_in_ms = self.delay.as_millis() as u64, "click write failed; events kept");
+                self.retry_at = Some(Instant::now() + self.delay);
+                self.delay = (self.delay * 2).min(self.cfg.retry_max);
+                if let Job::Insert(batch) = job {
+                    let batch = Arc::try_unwrap(batch).unwrap_or_else(|b| (*b).clone());
+                    for r in batch.into_iter().rev() {
+                        self.pending.push_front(r);
+                    }
+                }
+                for w in self.waiters.drain(..) {
+                    let _ = w.send(Err(FlushError::Unavailable(error.clone())));
+                }
+            }
+        }
+    }
+
+    /// Moves events that overflowed the queue into the buffer.
+    fn drain_overflow(&mut self) {
+        let spilled = mem::take(&mut *self.overflow.lock().unwrap_or_else(|p| p.into_inner()));
+        self.pending
+            .extend(spilled.into_iter().map(ClickRecord::from_event));
+    }
+
+    /// Keeps memory bounded: the newest events beyond the buffer go to disk.
+    fn spool_excess(&mut self) {
+        let limit = self.cfg.memory_buffer;
+        if self.pending.len() <= limit {
+            return;
+        }
+        let excess: Vec<ClickRecord> = self.pending.drain(limit..).collect();
+        self.spool_records(excess);
+    }
+
+    fn spool_records(&mut self, records: Vec<ClickRecord>) {
+        match self.spool.append(&records) {
+            Ok(()) => {
+                metrics::counter!("lanterne_clicks_spooled_total").increment(records.len() as u64)
+            }
+            Err(e) => {
+                // Disk full or unwritable: keep them in memory rather than lose them.
+                tracing::error!(error = %e, "cannot write the click spool; keeping events in memory");
+                self.pending.extend(records);
+            }
+        }
+    }
+
+    /// Answers flush requests once nothing is buffered, in flight or spooled.
+    fn answer_waiters_if_idle(&mut self) {
+        if self.pending.is_empty() && self.spool.events() == 0 && self.overflow_is_empty() {
+            for w in self.waiters.drain(..) {
+                let _ = w.send(Ok(()));
+            }
+        }
+    }
+
+    fn overflow_is_empty(&self) -> bool {
+        self.overflow
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
+    fn publish_gauges(&self) {
+        metrics::gauge!("lanterne_click_queue_depth").set(self.rx.len() as f64);
+        metrics::gauge!("lanterne_click_buffer_events").set(self.pending.len() as f64);
+        metrics::gauge!("lanterne_click_spool_events").set(self.spool.events() as f64);
+    }
+
+    /// Shutdown: take everything queued, write within the deadline, spool the rest.
+    async fn stop(mut self, in_flight: Option<InFlight>, deadline: Duration) -> WriterReport {
+        let until = Instant::now() + deadline;
+        self.rx.close();
+        while let Ok(msg) = self.rx.try_recv() {
+            match msg {
+                WriterMsg::Click(ev) => self.pending.push_back(ClickRecord::from_event(ev)),
+                WriterMsg::Flush(w) => self.waiters.push(w),
+            }
+        }
+        self.drain_overflow();
+        if let Some(job) = in_flight {
+            match tokio::time::timeout_at(until, job).await {
+                Ok(done) => self.finish(done),
+                // The batch may or may not have committed: spool it; replay is idempotent.
+                Err(_) => tracing::warn!("click write still running at the shutdown deadline"),
+            }
+        }
+        while !self.pending.is_empty() && Instant::now() < until {
+            let n = self.pending.len().min(self.cfg.batch_size);
+            let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
+            match tokio::time::timeout_at(until, insert(self.pool.clone(), batch.clone())).await {
+                Ok(done) if done.result.is_ok() => self.finish(done),
+                Ok(done) => {
+                    self.finish(done);
+                    break;
+                }
+                Err(_) => {
+                    self.pending
+                        .extend(Arc::try_unwrap(batch).unwrap_or_else(|b| (*b).clone()));
+                    break;
+                }
+            }
+        }
+        let rest: Vec<ClickRecord> = self.pending.drain(..).collect();
+        if !rest.is_empty() {
+            self.spool_records(rest);
+        }
+        if let Err(e) = self.spool.seal() {
+            tracing::error!(error = %e, "cannot seal the click spool at shutdown");
+        }
+        let left = self.pending.len();
+        if left > 0 {
+            tracing::error!(
+                clicks.lost = left,
+                "clicks could be neither written nor spooled"
+            );
+        }
+        for w in self.waiters.drain(..) {
+            let _ = w.send(Err(FlushError::Stopped));
+        }
+        self.report.spooled = self.spool.events();
+        self.publish_gauges();
+        tracing::info!(
+            clicks.written = self.report.written,
+            clicks.spooled = self.report.spooled,
+            "click writer stopped"
+        );
+        self.report
+    }
+}
+
+async fn insert(pool: PgPool, batch: Arc<Vec<ClickRecord>>) -> Done {
+    let result = match tokio::time::timeout(WRITE_TIMEOUT, store::insert_batch(&pool, &batch)).await
+    {
+        Ok(Ok(rows)) => Ok(rows),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    };
+    Done {
+        job: Job::Insert(batch),
+        result,
+    }
+}
+
+/// Writes one sealed segment in batches and deletes it once all are in.
+async fn replay(pool: PgPool, path: PathBuf, batch_size: usize) -> Done {
+    let read_path = path.clone();
+    let read = tokio::task::spawn_blocking(move || spool::read_segment(&read_path)).await;
+    let (records, bad) = match read {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return replay_failed(path, 0, e.to_string()),
+        Err(e) => return replay_failed(path, 0, e.to_string()),
+    };
+    if bad > 0 {
+        tracing::warn!(spool.segment = %path.display(), spool.bad_lines = bad, "skipped unreadable spool lines");
+    }
+    let events = (records.len() + bad) as u64;
+    let mut rows = 0;
+    for chunk in records.chunks(batch_size) {
+        match tokio::time::timeout(WRITE_TIMEOUT, store::insert_batch(&pool, chunk)).await {
+            Ok(Ok(n)) => rows += n,
+            Ok(Err(e)) => return replay_failed(path, events, e.to_string()),
+            Err(_) => return replay_failed(path, events, "timed out".to_owned()),
+        }
+    }
+    if let Err(e) = tokio::fs::remove_file(&path).await {
+        return replay_failed(path, events, e.to_string());
+    }
+    Done {
+        job: Job::Replay(path, events),
+        result: Ok(rows),
+    }
+}
+
+fn replay_failed(path: PathBuf, events: u64, error: String) -> Done {
+    Done {
+        job: Job::Replay(path, events),
+        result: Err(error),
+    }
+}

@@ -1,0 +1,157 @@
+//! Served domains: the default one (from `public_base_url`) and the branded
+//! ones of the configuration. The `Host` of a request selects one; short URLs
+//! are built here. Loaded once at start-up (ids come from the database).
+
+pub mod store;
+
+use std::collections::HashMap;
+
+use url::Url;
+
+/// One served domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// Database id.
+    pub id: i32,
+    /// Lowercase host, no port.
+    pub host: String,
+}
+
+/// All served domains, looked up by host.
+#[derive(Debug, Clone)]
+pub struct Domains {
+    by_host: HashMap<String, i32>,
+    default: Domain,
+    base_url: Url,
+}
+
+impl Domains {
+    /// The hosts to serve, default first, lowercased and deduplicated.
+    pub fn hosts_from_config(base_url: &Url, extra: &[String]) -> Vec<String> {
+        let mut hosts = vec![normalize_host(base_url.host_str().unwrap_or("localhost"))];
+        for h in extra {
+            let h = normalize_host(h);
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+        hosts
+    }
+
+    /// Builds the lookup table; `rows` holds the id of every configured host.
+    pub fn new(base_url: Url, rows: Vec<Domain>) -> Domains {
+        let default_host = normalize_host(base_url.host_str().unwrap_or("localhost"));
+        let default = rows
+            .iter()
+            .find(|d| d.host == default_host)
+            .cloned()
+            .expect("the default domain is upserted at start-up");
+        Domains {
+            by_host: rows.into_iter().map(|d| (d.host, d.id)).collect(),
+            default,
+            base_url,
+        }
+    }
+
+    /// The domain a request's `Host` header names, if we serve it.
+    pub fn for_host_header(&self, host: &str) -> Option<i32> {
+        self.by_host.get(&normalize_host(strip_port(host))).copied()
+    }
+
+    /// The domain named in an API request (`None`: the default domain).
+    pub fn by_name(&self, name: Option<&str>) -> Option<Domain> {
+        match name {
+            None => Some(self.default.clone()),
+            Some(n) => {
+                let host = normalize_host(n);
+                self.by_host.get(&host).map(|&id| Domain { id, host })
+            }
+        }
+    }
+
+    /// Every served host (destinations may not point at them).
+    pub fn hosts(&self) -> Vec<String> {
+        self.by_host.keys().cloned().collect()
+    }
+
+    /// The public short URL of a slug on a domain: the base URL's scheme and,
+    /// on the default domain, its port.
+    pub fn short_url(&self, host: &str, slug: &str) -> String {
+        let scheme = self.base_url.scheme();
+        if host == self.default.host {
+            let mut base = self.base_url.clone();
+            base.set_path(slug);
+            base.set_query(None);
+            base.set_fragment(None);
+            base.to_string()
+        } else {
+            format!("{scheme}://{host}/{slug}")
+        }
+    }
+}
+
+/// Lowercase, without a trailing dot.
+fn normalize_host(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `host:port` → `host`, leaving bracketed IPv6 literals intact.
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map(|(h, _)| &host[..=h.len()])
+            .unwrap_or(host);
+    }
+    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domains() -> Domains {
+        let base = Url::parse("http://localhost:8080").unwrap();
+        Domains::new(
+            base,
+            vec![
+                Domain {
+                    id: 1,
+                    host: "localhost".into(),
+                },
+                Domain {
+                    id: 2,
+                    host: "go.example.com".into(),
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn host_header_selects_the_domain() {
+        let d = domains();
+        assert_eq!(d.for_host_header("localhost:8080"), Some(1));
+        assert_eq!(d.for_host_header("GO.Example.com."), Some(2));
+        assert_eq!(d.for_host_header("go.example.com:443"), Some(2));
+        assert_eq!(d.for_host_header("evil.example"), None);
+        assert_eq!(d.for_host_header("[::1]:8080"), None);
+    }
+
+    #[test]
+    fn short_urls_use_the_base_url_on_the_default_domain() {
+        let d = domains();
+        assert_eq!(d.short_url("localhost", "abc"), "http://localhost:8080/abc");
+        assert_eq!(
+            d.short_url("go.example.com", "Sale"),
+            "http://go.example.com/Sale"
+        );
+    }
+
+    #[test]
+    fn hosts_from_config_put_the_default_first() {
+        let base = Url::parse("https://Go.Example.com").unwrap();
+        let hosts =
+            Domains::hosts_from_config(&base, &["l.example.org".into(), "go.example.com".into()]);
+        assert_eq!(hosts, vec!["go.example.com", "l.example.org"]);
+    }
+}

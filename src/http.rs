@@ -1,0 +1,121 @@
+//! The HTTP layer: the route table, the middleware stack and the fallback.
+//! Handlers live in the submodules and never hold SQL.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod redirect;
+
+use std::time::Instant;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request},
+    http::{HeaderName, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{state::AppState, templates};
+
+/// Largest total size of request headers accepted (431 beyond).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.server.max_body_bytes;
+    let timeout = state.settings.server.request_timeout;
+    let api = Router::new()
+        .nest("/v1", api::router())
+        .fallback(error::api_not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body));
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/{slug}", get(redirect::redirect))
+        .nest("/api", api)
+        .fallback(not_found)
+        .layer(middleware::from_fn(error::log_server_errors))
+        .layer(middleware::from_fn(record_request))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str);
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok());
+            // Never the full URI: query strings may carry personal data.
+            tracing::debug_span!("request", method = %req.method(), route, request.id = id)
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(limit_header_size))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+        ]))
+        .with_state(state)
+}
+
+async fn home() -> Response {
+    templates::HomePage.into_response()
+}
+
+async fn not_found() -> Response {
+    templates::error_page(StatusCode::NOT_FOUND, templates::NotFoundPage)
+}
+
+/// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`].
+async fn limit_header_size(req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request headers too large",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// Request latency histogram by route.
+async fn record_request(req: Request, next: Next) -> Response {
+    let route = match req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
+        Some("/{slug}") => "redirect",
+        Some(p) if p.starts_with("/api/") => "api",
+        Some("/metrics" | "/healthz" | "/readyz") => "ops",
+        _ => "other",
+    };
+    let start = Instant::now();
+    let res = next.run(req).await;
+    metrics::histogram!("lanterne_http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    res
+}

@@ -1,0 +1,12 @@
+//! The REST API under `/api/v1`: JSON in and out, Bearer tokens, roles.
+
+pub mod links;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Routes of `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(links::router())
+}

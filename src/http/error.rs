@@ -1,0 +1,213 @@
+//! ApiError: the one place where domain errors become an HTTP status, a
+//! stable `code` and an optional `field`, rendered as
+//! `{"error": {"code", "message", "field"}}`. For a 5xx the client gets an
+//! opaque message; the cause travels in a response extension and is logged
+//! once by `log_server_errors`.
+
+use axum::{
+    Json,
+    extract::{Request, rejection::JsonRejection, rejection::QueryRejection},
+    http::StatusCode,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+use crate::{
+    links::{LinkError, store::StoreError},
+    users::UserError,
+};
+
+/// An API error response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<&'static str>,
+    cause: Option<String>,
+}
+
+/// The hidden cause of a 5xx, for the logging middleware.
+#[derive(Debug, Clone)]
+struct InternalCause(String);
+
+impl ApiError {
+    /// An error with a status, a stable code and a message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            cause: None,
+        }
+    }
+
+    /// Names the request field at fault.
+    pub fn field(mut self, field: &'static str) -> ApiError {
+        self.field = Some(field);
+        self
+    }
+
+    /// A 500 whose cause is logged, not shown.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            cause: Some(cause.to_string()),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal server error",
+            )
+        }
+    }
+
+    /// 401 for a missing or bad token.
+    pub fn unauthorized(code: &'static str, message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 404 for an unknown resource.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    /// 422 for a field that parsed but is not acceptable.
+    pub fn invalid(
+        field: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).field(field)
+    }
+
+    /// The status (tests).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(cause) = self.cause {
+            res.extensions_mut().insert(InternalCause(cause));
+        }
+        res
+    }
+}
+
+/// Logs the cause of every 5xx once, without request data.
+pub async fn log_server_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if let Some(InternalCause(cause)) = res.extensions().get::<InternalCause>() {
+        tracing::error!(error = %cause, status = res.status().as_u16(), "request failed");
+    }
+    res
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            LinkError::Slug(_) => ApiError::invalid("slug", "invalid_slug", message),
+            LinkError::Destination(_) => {
+                ApiError::invalid("destination", "invalid_destination", message)
+            }
+            LinkError::Field { field, reason } => {
+                ApiError::invalid(field, "invalid_field", format!("{field}: {reason}"))
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::SlugTaken => {
+                ApiError::new(StatusCode::CONFLICT, "slug_taken", e.to_string()).field("slug")
+            }
+            StoreError::NotFound => ApiError::not_found("link"),
+            StoreError::SlugSpaceExhausted => ApiError::internal(e),
+            StoreError::Database(db) => ApiError::internal(db),
+        }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> ApiError {
+        match e {
+            UserError::NotFound => ApiError::not_found("user"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        match r {
+            JsonRejection::JsonDataError(e) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                // serde's message names the field and the expected type.
+                e.body_text(),
+            ),
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the request body is too large",
+                )
+            }
+            other => ApiError::new(other.status(), "bad_request", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    }
+}
+
+/// The fallback of `/api`: unknown endpoint, JSON envelope.
+pub async fn api_not_found() -> ApiError {
+    ApiError::not_found("endpoint")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_stable_statuses() {
+        assert_eq!(
+            ApiError::from(StoreError::SlugTaken).status(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            ApiError::from(StoreError::NotFound).status(),
+            StatusCode::NOT_FOUND
+        );
+        let e = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            e.message, "internal server error",
+            "database details never reach the client"
+        );
+    }
+}

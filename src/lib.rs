@@ -1,0 +1,27 @@
+//! Lanterne: a self-hosted link shortener that tells dark social from direct.
+//! The module list is the map of the crate.
+
+/// Start-up, background tasks and graceful shutdown.
+pub mod app;
+/// The command line.
+pub mod cli;
+/// Click capture: events, the queue, the writer, the spool.
+pub mod clicks;
+/// Settings and their validation.
+pub mod config;
+/// Served domains and short URLs.
+pub mod domains;
+/// Routes, handlers and middleware.
+pub mod http;
+/// Links: slugs, destinations, the store and the cache.
+pub mod links;
+/// Embedded schema migrations.
+pub mod migrate;
+/// The shared application state.
+pub mod state;
+/// Logs and metrics.
+pub mod telemetry;
+/// Server-rendered pages.
+pub mod templates;
+/// Users, roles and API tokens.
+pub mod users;

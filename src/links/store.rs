@@ -1,0 +1,277 @@
+//! LinkStore: every SQL statement about links. Each function is one statement
+//! (or a retry loop of one statement) and maps named constraints to errors.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::{Link, LinkPatch, NewLink, Slug, SlugKind};
+use crate::config::SlugSettings;
+
+/// Columns of a `Link` (alias `l`) with its domain's host (alias `d`).
+macro_rules! link_columns {
+    () => {
+        "select l.id, l.domain_id, d.host as domain, l.slug, l.slug_kind, l.destination, \
+         l.utm_source, l.utm_medium, l.utm_campaign, l.utm_term, l.utm_content, l.tags, l.title, \
+         l.channel, l.parent_id, l.expires_at, l.enabled, l.created_by, l.created_at, l.updated_at "
+    };
+}
+
+/// A `Link` read from the table.
+macro_rules! link_select {
+    () => {
+        concat!(
+            link_columns!(),
+            "from links l join domains d on d.id = l.domain_id "
+        )
+    };
+}
+
+/// A `Link` read from a data-modifying CTE named `l` (the table itself would
+/// not show the statement's own change).
+macro_rules! link_returning {
+    () => {
+        concat!(
+            link_columns!(),
+            "from l join domains d on d.id = l.domain_id"
+        )
+    };
+}
+
+/// How many generated slugs are tried before giving up (a collision is rare:
+/// 32^7 slugs; several in a row mean the slug space is nearly full).
+const GENERATE_ATTEMPTS: usize = 8;
+
+/// Why a link statement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `links_domain_slug_key`: the slug is in use on this domain.
+    #[error("this slug is already used on this domain")]
+    SlugTaken,
+    /// No live link with this id.
+    #[error("link not found")]
+    NotFound,
+    /// Generated slugs kept colliding.
+    #[error("no free slug found; increase slugs.length")]
+    SlugSpaceExhausted,
+    /// Anything else from the database.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Maps the unique violation on (domain, slug) to `SlugTaken`.
+fn map_unique(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.constraint() == Some("links_domain_slug_key") => {
+            StoreError::SlugTaken
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+/// Filters of a link listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only links with this tag.
+    pub tag: Option<String>,
+    /// Text in slug, title or destination (case-insensitive).
+    pub text: Option<String>,
+    /// Keyset cursor: strictly older than (created_at, id).
+    pub before: Option<(OffsetDateTime, i64)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Inserts a link, generating a slug (and retrying on collision) when none was chosen.
+#[tracing::instrument(skip_all, fields(domain.id = new.domain_id))]
+pub async fn create(
+    pool: &PgPool,
+    new: &NewLink,
+    rules: &SlugSettings,
+) -> Result<Link, StoreError> {
+    for _ in 0..GENERATE_ATTEMPTS {
+        let (slug, kind) = match &new.slug {
+            Some(s) => (s.clone(), SlugKind::Custom),
+            None => (Slug::generate(rules), SlugKind::Generated),
+        };
+        match insert(pool, new, &slug, kind).await {
+            Err(StoreError::SlugTaken) if kind == SlugKind::Generated => continue,
+            other => return other,
+        }
+    }
+    Err(StoreError::SlugSpaceExhausted)
+}
+
+async fn insert(
+    pool: &PgPool,
+    new: &NewLink,
+    slug: &Slug,
+    kind: SlugKind,
+) -> Result<Link, StoreError> {
+    sqlx::query_as(concat!(
+        "with l as (insert into links (domain_id, slug, slug_kind, destination, utm_source, utm_medium, \
+         utm_campaign, utm_term, utm_content, tags, title, channel, parent_id, expires_at, enabled, created_by) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) returning *) ",
+        link_returning!()
+    ))
+    .bind(new.domain_id)
+    .bind(slug.as_str())
+    .bind(kind.as_str())
+    .bind(new.destination.as_str())
+    .bind(&new.utm.source)
+    .bind(&new.utm.medium)
+    .bind(&new.utm.campaign)
+    .bind(&new.utm.term)
+    .bind(&new.utm.content)
+    .bind(&new.tags)
+    .bind(&new.title)
+    .bind(&new.channel)
+    .bind(new.parent_id)
+    .bind(new.expires_at)
+    .bind(new.enabled)
+    .bind(new.created_by)
+    .fetch_one(pool)
+    .await
+    .map_err(map_unique)
+}
+
+/// A live link by id.
+#[tracing::instrument(skip_all, fields(link.id = id))]
+pub async fn find(pool: &PgPool, id: i64) -> Result<Link, StoreError> {
+    sqlx::query_as(concat!(
+        link_select!(),
+        "where l.id = $1 and l.deleted_at is null"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A live link by domain and slug key (the cache loader).
+#[tracing::instrument(skip_all, fields(domain.id = domain_id))]
+pub async fn find_by_slug(
+    pool: &PgPool,
+    domain_id: i32,
+    slug_key: &str,
+) -> Result<Option<Link>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        link_select!(),
+        "where l.domain_id = $1 and l.slug_key = $2 and l.deleted_at is null"
+    ))
+    .bind(domain_id)
+    .bind(slug_key)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The most recently created live links, to warm the cache at start-up.
+#[tracing::instrument(skip_all)]
+pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Link>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        link_select!(),
+        "where l.deleted_at is null order by l.created_at desc, l.id desc limit $1"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A page of live links, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list(pool: &PgPool, f: &ListFilter) -> Result<Vec<Link>, StoreError> {
+    let pattern = f.text.as_ref().map(|t| format!("%{}%", escape_like(t)));
+    let (before_at, before_id) = f.before.unzip();
+    Ok(sqlx::query_as(concat!(
+        link_select!(),
+        "where l.deleted_at is null \
+         and ($1::text is null or l.tags @> array[$1]) \
+         and ($2::text is null or l.slug ilike $2 or l.title ilike $2 or l.destination ilike $2) \
+         and ($3::timestamptz is null or (l.created_at, l.id) < ($3, $4)) \
+         order by l.created_at desc, l.id desc limit $5"
+    ))
+    .bind(&f.tag)
+    .bind(pattern)
+    .bind(before_at)
+    .bind(before_id)
+    .bind(f.limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Applies a partial update to a live link.
+#[tracing::instrument(skip_all, fields(link.id = id))]
+pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Link, StoreError> {
+    let utm = p.utm.clone().unwrap_or_default();
+    let (title_set, title) = split(&p.title);
+    let (channel_set, channel) = split(&p.channel);
+    let (parent_set, parent) = split(&p.parent_id);
+    let (expiry_set, expiry) = split(&p.expires_at);
+    sqlx::query_as(concat!(
+        "with l as (update links set \
+           slug = coalesce($2, slug), \
+           slug_kind = case when $2 is null then slug_kind else 'custom' end, \
+           destination = coalesce($3, destination), \
+           utm_source = case when $4 then $5 else utm_source end, \
+           utm_medium = case when $4 then $6 else utm_medium end, \
+           utm_campaign = case when $4 then $7 else utm_campaign end, \
+           utm_term = case when $4 then $8 else utm_term end, \
+           utm_content = case when $4 then $9 else utm_content end, \
+           tags = coalesce($10, tags), \
+           title = case when $11 then $12 else title end, \
+           channel = case when $13 then $14 else channel end, \
+           parent_id = case when $15 then $16 else parent_id end, \
+           expires_at = case when $17 then $18 else expires_at end, \
+           enabled = coalesce($19, enabled), \
+           updated_at = now() \
+         where id = $1 and deleted_at is null returning *) ",
+        link_returning!()
+    ))
+    .bind(id)
+    .bind(p.slug.as_ref().map(Slug::as_str))
+    .bind(p.destination.as_ref().map(|d| d.as_str()))
+    .bind(p.utm.is_some())
+    .bind(utm.source)
+    .bind(utm.medium)
+    .bind(utm.campaign)
+    .bind(utm.term)
+    .bind(utm.content)
+    .bind(&p.tags)
+    .bind(title_set)
+    .bind(title)
+    .bind(channel_set)
+    .bind(channel)
+    .bind(parent_set)
+    .bind(parent)
+    .bind(expiry_set)
+    .bind(expiry)
+    .bind(p.enabled)
+    .fetch_optional(pool)
+    .await
+    .map_err(map_unique)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Soft-deletes a live link: it stops redirecting, its slug is freed, its clicks stay.
+#[tracing::instrument(skip_all, fields(link.id = id))]
+pub async fn delete(pool: &PgPool, id: i64) -> Result<(), StoreError> {
+    let done = sqlx::query("update links set deleted_at = now(), updated_at = now() where id = $1 and deleted_at is null")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// `(was given, new value)` of a clearable patch field.
+fn split<T: Clone>(field: &Option<Option<T>>) -> (bool, Option<T>) {
+    (field.is_some(), field.clone().flatten())
+}
+
+/// Escapes LIKE wildcards so that user text matches literally.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

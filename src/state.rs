@@ -1,0 +1,49 @@
+//! AppState: what every handler may reach — the pool, the link cache, the
+//! click sender, the served domains, the settings and the metrics handle.
+//! Cheap to clone (one `Arc`); no other shared state exists.
+
+use std::{ops::Deref, sync::Arc};
+
+use axum::http::HeaderValue;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+
+use crate::{clicks::ClickSender, config::Settings, domains::Domains, links::cache::LinkCache};
+
+/// The shared application state, passed to handlers as `State<AppState>`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of the state.
+pub struct Inner {
+    /// PostgreSQL pool.
+    pub pool: PgPool,
+    /// Validated settings.
+    pub settings: Settings,
+    /// Served domains.
+    pub domains: Domains,
+    /// Our own hosts (destinations may not point at them).
+    pub served_hosts: Vec<String>,
+    /// Link caches.
+    pub cache: Arc<LinkCache>,
+    /// Click queue.
+    pub clicks: ClickSender,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+    /// `Cache-Control` of a redirect, built once from the settings.
+    pub redirect_cache_control: HeaderValue,
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(inner: Inner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
