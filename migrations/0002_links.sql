@@ -52,14 +52,19 @@ create index links_tags_idx on links using gin (tags);
 create index links_parent_idx on links (parent_id) where parent_id is not null;
 
 -- Every change to a link tells all Lanterne instances to drop their cached
--- copy: the payload is '<domain_id>:<slug_key>', old and new when the slug changes.
+-- copy. The payload is '<domain_id>:<slug_key>:<version>' (old and new key
+-- when the slug changes), the version being the change's time in
+-- microseconds: an instance that already holds that version (it made the
+-- change itself) keeps its entry.
 create function links_notify() returns trigger language plpgsql as $$
+declare
+    version text := (extract(epoch from now()) * 1000000)::bigint::text;
 begin
     if tg_op in ('UPDATE', 'DELETE') then
-        perform pg_notify('lanterne_links', old.domain_id || ':' || old.slug_key);
+        perform pg_notify('lanterne_links', old.domain_id || ':' || old.slug_key || ':' || version);
     end if;
     if tg_op in ('INSERT', 'UPDATE') then
-        perform pg_notify('lanterne_links', new.domain_id || ':' || new.slug_key);
+        perform pg_notify('lanterne_links', new.domain_id || ':' || new.slug_key || ':' || version);
     end if;
     return null;
 end;

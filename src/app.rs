@@ -70,6 +70,9 @@ impl App {
         let domains = Domains::new(settings.server.public_base_url.clone(), rows);
 
         let link_cache = Arc::new(LinkCache::new(&settings.cache));
+        let subscribed = cache::subscribe(&pool)
+            .await
+            .context("cannot LISTEN for link changes")?;
         let warmed = cache::warm(&link_cache, &pool, settings.cache.links_capacity).await?;
         tracing::info!(links.cached = warmed, "link cache warmed");
 
@@ -92,7 +95,7 @@ impl App {
 
         let metrics = telemetry::metrics_handle();
         let background = vec![
-            tokio::spawn(cache::listen(link_cache.clone(), pool.clone())),
+            tokio::spawn(cache::listen(link_cache.clone(), pool.clone(), subscribed)),
             tokio::spawn(maintain(pool.clone(), settings.clone())),
             tokio::spawn(upkeep_metrics(metrics.clone())),
         ];

@@ -169,6 +169,8 @@ impl ClickRecord {
 }
 
 /// Messages to the writer task.
+// Clicks are nearly all the traffic: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum WriterMsg {
     /// A captured click.

@@ -20,7 +20,6 @@ use axum::{
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     sensitive_headers::SetSensitiveRequestHeadersLayer,
     timeout::TimeoutLayer,
@@ -41,8 +40,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/v1", api::router())
         .fallback(error::api_not_found)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(RequestBodyLimitLayer::new(max_body));
+        // Bodies are only read through AppJson, which applies this limit and
+        // answers 413 in the API's envelope.
+        .layer(DefaultBodyLimit::max(max_body));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(ops::healthz))

@@ -42,6 +42,9 @@ pub struct CachedLink {
     pub utm_medium: Option<String>,
     /// Generated or custom slug (attribution).
     pub slug_kind: SlugKind,
+    /// `updated_at` in microseconds: notifications of this version or older
+    /// leave the entry alone.
+    pub version: i64,
 }
 
 impl CachedLink {
@@ -59,6 +62,7 @@ impl CachedLink {
             utm_source: link.utm_source.clone(),
             utm_medium: link.utm_medium.clone(),
             slug_kind: link.slug_kind(),
+            version: micros(link.updated_at),
         }
     }
 
@@ -89,9 +93,13 @@ pub struct LinkCache {
     generation: AtomicU64,
 }
 
-/// Cache key of a slug on a domain; the same text as the NOTIFY payload.
+/// Cache key of a slug on a domain; the NOTIFY payload starts with it.
 pub fn key(domain_id: i32, slug_key: &str) -> String {
     format!("{domain_id}:{slug_key}")
+}
+
+fn micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1000) as i64
 }
 
 impl LinkCache {
@@ -145,7 +153,20 @@ impl LinkCache {
             .insert(k, Arc::new(CachedLink::from_link(link)));
     }
 
-    /// Forgets one key (a NOTIFY payload or a local write).
+    /// Applies a NOTIFY payload `<key>:<version>`: drops the entry unless it
+    /// already is that version (this instance made the change and cached it).
+    pub fn notified(&self, payload: &str) {
+        let (key, version) = match payload.rsplit_once(':').map(|(k, v)| (k, v.parse::<i64>())) {
+            Some((k, Ok(v))) => (k, v),
+            _ => (payload, i64::MAX),
+        };
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.negative.remove(key);
+        self.positive
+            .remove_if(key, |cached| cached.version < version);
+    }
+
+    /// Forgets one key (a local write).
     pub fn invalidate(&self, key: &str) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.positive.remove(key);
@@ -184,26 +205,44 @@ pub async fn warm(
     Ok(links.len())
 }
 
-/// Listens for link changes until the process ends. When the connection drops,
-/// notifications may be lost, so after reconnecting the whole cache is
-/// dropped; while disconnected the cache keeps serving (the database may be down).
-pub async fn listen(cache: Arc<LinkCache>, pool: PgPool) {
+/// Subscribes to link changes. Call it before warming the cache, so that no
+/// change made between the two is missed.
+pub async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    // Do not let PgListener reconnect silently: we must know, to clear the cache.
+    listener.eager_reconnect(false);
+    listener.listen(NOTIFY_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Applies link changes to the cache until the pool closes. When the
+/// connection drops, notifications may be lost, so after reconnecting the
+/// whole cache is dropped; while disconnected the cache keeps serving (the
+/// database may be down, and memory is all the redirect has).
+pub async fn listen(cache: Arc<LinkCache>, pool: PgPool, subscribed: PgListener) {
+    let mut listener = Some(subscribed);
     let mut delay = Duration::from_millis(100);
     while !pool.is_closed() {
-        let mut listener = match connect(&pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "link change listener cannot connect; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-                continue;
-            }
+        let mut current = match listener.take() {
+            Some(l) => l,
+            None => match subscribe(&pool).await {
+                Ok(l) => {
+                    delay = Duration::from_millis(100);
+                    cache.invalidate_all();
+                    tracing::info!("link change listener reconnected; cache cleared");
+                    l
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "link change listener cannot connect; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            },
         };
-        delay = Duration::from_millis(100);
-        cache.invalidate_all();
         loop {
-            match listener.try_recv().await {
-                Ok(Some(n)) => cache.invalidate(n.payload()),
+            match current.try_recv().await {
+                Ok(Some(n)) => cache.notified(n.payload()),
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "link change listener lost its connection");
@@ -214,10 +253,77 @@ pub async fn listen(cache: Arc<LinkCache>, pool: PgPool) {
     }
 }
 
-async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    // Do not let PgListener reconnect silently: we must know, to clear the cache.
-    listener.eager_reconnect(false);
-    listener.listen(NOTIFY_CHANNEL).await?;
-    Ok(listener)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(updated_at: OffsetDateTime) -> Link {
+        Link {
+            id: 1,
+            domain_id: 1,
+            domain: "localhost".into(),
+            slug: "Promo".into(),
+            slug_kind: "custom".into(),
+            destination: "https://shop.example/".into(),
+            utm_source: None,
+            utm_medium: Some("sms".into()),
+            utm_campaign: None,
+            utm_term: None,
+            utm_content: None,
+            tags: vec![],
+            title: None,
+            channel: None,
+            parent_id: None,
+            expires_at: None,
+            enabled: true,
+            created_by: None,
+            created_at: updated_at,
+            updated_at,
+        }
+    }
+
+    fn cache() -> LinkCache {
+        LinkCache::new(&CacheSettings {
+            links_capacity: 10,
+            negative_capacity: 10,
+            negative_ttl: Duration::from_secs(60),
+        })
+    }
+
+    #[test]
+    fn a_notification_drops_older_versions_only() {
+        let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let c = cache();
+        c.put(&link(t));
+        let k = key(1, "promo");
+        let v = micros(t);
+        c.notified(&format!("{k}:{v}"));
+        assert!(
+            matches!(c.get(&k), Lookup::Hit(_)),
+            "our own change is kept"
+        );
+        c.notified(&format!("{k}:{}", v + 1));
+        assert!(matches!(c.get(&k), Lookup::Miss), "a newer change drops it");
+        c.put(&link(t));
+        c.notified(&k);
+        assert!(
+            matches!(c.get(&k), Lookup::Miss),
+            "a payload without version drops it"
+        );
+    }
+
+    #[test]
+    fn liveness_follows_enabled_and_expiry() {
+        let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let mut l = link(t);
+        assert!(CachedLink::from_link(&l).is_live(t));
+        l.expires_at = Some(t);
+        assert!(
+            !CachedLink::from_link(&l).is_live(t),
+            "expired at that instant"
+        );
+        l.expires_at = None;
+        l.enabled = false;
+        assert!(!CachedLink::from_link(&l).is_live(t));
+    }
 }

@@ -59,7 +59,7 @@ impl Destination {
             Some(h) if !h.is_empty() => h.trim_end_matches('.').to_ascii_lowercase(),
             _ => return Err(DestinationError::Invalid("no host".into())),
         };
-        if served.iter().any(|s| *s == host) {
+        if served.contains(&host) {
             return Err(DestinationError::SelfReferential(host));
         }
         // Normalisation may lengthen the URL (percent-encoding).

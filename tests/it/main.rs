@@ -1,1 +1,14 @@
-fn main() {}
+//! The one integration-test binary: every test talks to a real PostgreSQL
+//! (`DATABASE_URL`, a role that may create databases) through a real server
+//! bound on 127.0.0.1. Each test gets its own database. `TEST_LOG=1` shows logs.
+
+mod api_links;
+mod cache_invalidation;
+mod chaos;
+mod cli;
+mod clicks_load;
+mod clicks_outage;
+mod harness;
+mod ops;
+mod redirect;
+mod spool_replay;

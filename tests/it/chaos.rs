@@ -1,0 +1,92 @@
+//! A TCP proxy owned by a test, between the app and PostgreSQL, that can cut
+//! every connection and refuse new ones (crates.io's ChaosProxy idea).
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use tokio::{
+    net::{TcpListener, TcpStream},
+    task::JoinHandle,
+};
+
+/// The proxy.
+pub struct ChaosProxy {
+    addr: SocketAddr,
+    broken: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl ChaosProxy {
+    /// Starts a proxy to `upstream` (host:port).
+    pub async fn start(upstream: String) -> ChaosProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let broken = Arc::new(AtomicBool::new(false));
+        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (b, c) = (broken.clone(), connections.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if b.load(Ordering::SeqCst) {
+                    drop(client); // refused: closed at once
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                c.lock().unwrap().push(task);
+            }
+        });
+        ChaosProxy {
+            addr,
+            broken,
+            connections,
+            accept,
+        }
+    }
+
+    /// `DATABASE_URL` through the proxy, for database `db`.
+    pub fn url(&self, db: &str) -> String {
+        let base = crate::harness::database_url(db);
+        let (scheme_user, rest) = base.split_once('@').expect("URL with user@host");
+        let (_, path) = rest.split_once('/').expect("URL with a database");
+        format!("{scheme_user}@{}/{path}", self.addr)
+    }
+
+    /// Cuts every connection and refuses new ones: the database is "down".
+    pub fn cut(&self) {
+        self.broken.store(true, Ordering::SeqCst);
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.broken.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for ChaosProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+/// host:port of `DATABASE_URL`.
+pub fn upstream() -> String {
+    let base = crate::harness::base_database_url();
+    let after_at = base.split_once('@').map(|(_, r)| r).unwrap_or(&base);
+    after_at.split('/').next().unwrap().to_owned()
+}

@@ -1,0 +1,176 @@
+//! The command-line contract: exit codes, stdout and stderr.
+
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+
+use crate::harness::{create_database, database_url};
+
+fn lanterne(db: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lanterne"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("LANTERNE_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("DATABASE_URL", database_url(db))
+        .env("RUST_LOG", "warn")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn users_and_tokens_are_managed_from_the_command_line() {
+    let db = create_database().await;
+    let out = lanterne(&db, &["migrate"], &[]);
+    assert!(out.status.success(), "migrate: {}", text(&out.stderr));
+
+    let out = lanterne(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "editor",
+            "--password",
+            "correct horse",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "user add: {}", text(&out.stderr));
+
+    let out = lanterne(
+        &db,
+        &[
+            "token",
+            "create",
+            "--email",
+            "ANA@example.com",
+            "--name",
+            "ci",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "token create: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "the token alone on stdout: {stdout:?}");
+    let token = lines[0];
+    assert!(token.starts_with("lnt_"));
+
+    let pool = sqlx::PgPool::connect(&database_url(&db)).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from api_tokens where name = 'ci'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        Sha256::digest(token.as_bytes()).to_vec(),
+        "only the hash is stored"
+    );
+
+    let listed = text(&lanterne(&db, &["token", "list", "--email", "ana@example.com"], &[]).stdout);
+    assert!(
+        listed.contains("active") && !listed.contains(token),
+        "{listed}"
+    );
+    let id = listed.split('\t').next().unwrap().trim().to_owned();
+    assert!(
+        lanterne(&db, &["token", "revoke", "--id", &id], &[])
+            .status
+            .success()
+    );
+    let revoked: bool =
+        sqlx::query_scalar("select revoked_at is not null from api_tokens where name = 'ci'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(revoked);
+}
+
+#[tokio::test]
+async fn bad_input_exits_non_zero_with_a_message_on_stderr() {
+    let db = create_database().await;
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![
+                "user",
+                "add",
+                "--email",
+                "bo@example.com",
+                "--role",
+                "root",
+                "--password",
+                "correct horse",
+            ],
+            vec![],
+            "unknown role",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--email",
+                "not-an-email",
+                "--role",
+                "viewer",
+                "--password",
+                "correct horse",
+            ],
+            vec![],
+            "not an e-mail address",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--email",
+                "bo@example.com",
+                "--role",
+                "viewer",
+                "--password",
+                "short",
+            ],
+            vec![],
+            "at least 10 characters",
+        ),
+        (
+            vec!["token", "create", "--email", "nobody@example.com"],
+            vec![],
+            "no user with e-mail",
+        ),
+        (
+            vec!["migrate"],
+            vec![("LANTERNE_REDIRECT__STATUS", "303")],
+            "redirect.status",
+        ),
+        (
+            vec!["migrate"],
+            vec![("LANTERNE_SERVER__BIND", "nowhere")],
+            "bind",
+        ),
+        (
+            vec!["migrate"],
+            vec![("LANTERNE_CONFIG", "/nonexistent/l.toml")],
+            "l.toml",
+        ),
+    ];
+    for (args, env, message) in cases {
+        let out = lanterne(&db, &args, &env);
+        assert!(!out.status.success(), "{args:?} {env:?} should fail");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(message),
+            "{args:?} {env:?}: stderr {stderr:?} should contain {message:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+}

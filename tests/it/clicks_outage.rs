@@ -1,0 +1,69 @@
+//! A real database outage during redirects: the TCP link to PostgreSQL is
+//! cut, redirects go on from memory, and afterwards every click is stored
+//! exactly once.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use lanterne::clicks::FlushError;
+use serde_json::json;
+
+use crate::{
+    chaos::{ChaosProxy, upstream},
+    harness::{Options, TestApp, create_database},
+};
+
+async fn redirect_many(app: &TestApp, slug: &str, n: usize) {
+    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
+        let statuses = join_all(chunk.iter().map(|_| app.visit(slug))).await;
+        for res in statuses {
+            assert_eq!(res.status(), 302, "redirects never wait on the database");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicks_made_while_the_database_is_down_are_all_stored_once_it_is_back() {
+    let proxy = ChaosProxy::start(upstream()).await;
+    let db = create_database().await;
+    let app = TestApp::spawn_with(Options {
+        database_url: Some(proxy.url(&db)),
+        database: Some(db),
+        ..Options::default()
+    })
+    .await;
+    let link = app
+        .new_link(json!({"destination": "https://shop.example/"}))
+        .await;
+    let slug = link["slug"].as_str().unwrap();
+
+    redirect_many(&app, slug, 200).await;
+    proxy.cut();
+    redirect_many(&app, slug, 500).await;
+
+    let flushed = tokio::time::timeout(Duration::from_secs(15), app.state.clicks.flush()).await;
+    assert!(
+        matches!(flushed, Ok(Err(FlushError::Unavailable(_)))),
+        "the database really is unreachable: {flushed:?}"
+    );
+    let res = app.visit("never-created").await;
+    assert_eq!(
+        res.status(),
+        503,
+        "an unknown slug cannot be checked while the database is down"
+    );
+    assert_eq!(res.headers()["retry-after"], "5");
+
+    proxy.restore();
+    redirect_many(&app, slug, 100).await;
+    app.flush_clicks_after_outage().await;
+
+    let (rows, ids): (i64, i64) =
+        sqlx::query_as("select count(*), count(distinct id) from clicks where link_id = $1")
+            .bind(link["id"].as_i64())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(rows, 800, "every click of the 800 redirects is stored");
+    assert_eq!(ids, 800, "and none twice");
+}

@@ -1,0 +1,115 @@
+//! Spooling: clicks that cannot reach the database are written to disk
+//! (when the memory buffer is full, and at shutdown), replayed at the next
+//! start, and a second replay of the same file adds nothing.
+
+use std::{fs, path::Path, time::Duration};
+
+use serde_json::json;
+
+use crate::{
+    chaos::{ChaosProxy, upstream},
+    harness::{Options, TestApp, create_database},
+};
+
+fn spool_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl" || e == "open"));
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
+    let proxy = ChaosProxy::start(upstream()).await;
+    let db = create_database().await;
+    let small_buffer = |s: &mut lanterne::config::Settings| {
+        s.clicks.batch_size = 10;
+        s.clicks.memory_buffer = 20;
+        s.server.shutdown_deadline = Duration::from_secs(1);
+    };
+    let app = TestApp::spawn_with(Options {
+        database_url: Some(proxy.url(&db)),
+        database: Some(db.clone()),
+        tweak: Box::new(small_buffer),
+        ..Options::default()
+    })
+    .await;
+    let spool_dir = app.spool_dir.clone();
+    let link = app
+        .new_link(json!({"destination": "https://shop.example/"}))
+        .await;
+    let (id, slug) = (
+        link["id"].as_i64().unwrap(),
+        link["slug"].as_str().unwrap().to_owned(),
+    );
+
+    proxy.cut();
+    for _ in 0..300 {
+        assert_eq!(app.visit(&slug).await.status(), 302);
+    }
+    let db_pool = app.db.clone();
+    let report = app.stop().await;
+    assert_eq!(report.written, 0, "nothing reached the database");
+    assert_eq!(report.spooled, 300, "everything is on disk");
+    let files = spool_files(&spool_dir);
+    assert!(!files.is_empty());
+    assert!(
+        files.iter().all(|p| p.extension().unwrap() == "jsonl"),
+        "segments are sealed at shutdown"
+    );
+    let spooled_text: String = files
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(
+        !spooled_text.contains("127.0.0.1"),
+        "no IP address reaches the disk"
+    );
+    let backup =
+        std::env::temp_dir().join(format!("lanterne-spool-backup-{}", uuid::Uuid::now_v7()));
+    fs::create_dir_all(&backup).unwrap();
+    for f in &files {
+        fs::copy(f, backup.join(f.file_name().unwrap())).unwrap();
+    }
+
+    // The database is back; a new instance starts on the same spool directory.
+    proxy.restore();
+    let restarted = TestApp::spawn_with(Options {
+        database: Some(db.clone()),
+        spool_dir: Some(spool_dir.clone()),
+        ..Options::default()
+    })
+    .await;
+    restarted.flush_clicks().await;
+    assert_eq!(
+        restarted.clicks_of(id).await,
+        300,
+        "every spooled click replayed"
+    );
+    assert!(
+        spool_files(&spool_dir).is_empty(),
+        "replayed segments are deleted"
+    );
+    restarted.stop().await;
+
+    // The same segments replayed again (a crash before the delete): no duplicate.
+    for f in fs::read_dir(&backup).unwrap() {
+        let f = f.unwrap().path();
+        fs::copy(&f, spool_dir.join(f.file_name().unwrap())).unwrap();
+    }
+    let again = TestApp::spawn_with(Options {
+        database: Some(db),
+        spool_dir: Some(spool_dir.clone()),
+        ..Options::default()
+    })
+    .await;
+    again.flush_clicks().await;
+    let count: i64 = sqlx::query_scalar("select count(*) from clicks where link_id = $1")
+        .bind(id)
+        .fetch_one(&db_pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 300, "a second replay adds nothing");
+    assert!(spool_files(&spool_dir).is_empty());
+}
