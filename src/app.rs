@@ -6,7 +6,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use secrecy::ExposeSecret;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use time::OffsetDateTime;
@@ -101,6 +101,9 @@ impl App {
         ];
         let state = AppState::new(Inner {
             redirect_cache_control: redirect_cache_control(&settings),
+            redirect_status: StatusCode::from_u16(settings.redirect.status)
+                .expect("validated status"),
+            redirect_metrics: telemetry::RedirectMetrics::register(),
             served_hosts: domains.hosts(),
             pool,
             settings,

@@ -12,7 +12,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use axum::http::{HeaderMap, HeaderName, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
@@ -28,7 +28,9 @@ pub const MAX_REFERER: usize = 1024;
 pub const MAX_SHORT_HEADER: usize = 128;
 
 /// One redirect, as captured on the hot path. Holds the client IP in memory
-/// only: it is dropped when the event becomes a [`ClickRecord`].
+/// only: it is dropped when the event becomes a [`ClickRecord`]. Header
+/// values are kept as received (a reference-counted clone, no copy); capping
+/// and decoding happen in the writer, off the hot path.
 #[derive(Debug, Clone)]
 pub struct ClickEvent {
     /// Assigned at capture (UUIDv7); the database key that makes replays idempotent.
@@ -39,13 +41,68 @@ pub struct ClickEvent {
     pub link: Arc<CachedLink>,
     /// GET or HEAD.
     pub method: &'static str,
-    /// The captured request headers.
-    pub headers: CapturedHeaders,
+    /// The request headers attribution reads, as received.
+    pub headers: RawHeaders,
     /// Client IP (socket, or trusted proxy's X-Forwarded-For). Never written.
     pub ip: Option<IpAddr>,
 }
 
-/// The request headers attribution reads, capped in length.
+/// The request headers attribution reads, untouched.
+#[derive(Debug, Clone, Default)]
+pub struct RawHeaders {
+    user_agent: Option<HeaderValue>,
+    referer: Option<HeaderValue>,
+    sec_fetch_site: Option<HeaderValue>,
+    sec_fetch_mode: Option<HeaderValue>,
+    sec_fetch_dest: Option<HeaderValue>,
+    sec_fetch_user: Option<HeaderValue>,
+    purpose: Option<HeaderValue>,
+    accept_language: Option<HeaderValue>,
+    dnt: bool,
+    gpc: bool,
+}
+
+impl RawHeaders {
+    /// Takes the headers attribution needs from a request.
+    pub fn capture(h: &HeaderMap) -> RawHeaders {
+        RawHeaders {
+            user_agent: h.get(header::USER_AGENT).cloned(),
+            referer: h.get(header::REFERER).cloned(),
+            sec_fetch_site: h.get(SEC_FETCH_SITE).cloned(),
+            sec_fetch_mode: h.get(SEC_FETCH_MODE).cloned(),
+            sec_fetch_dest: h.get(SEC_FETCH_DEST).cloned(),
+            sec_fetch_user: h.get(SEC_FETCH_USER).cloned(),
+            purpose: h
+                .get(SEC_PURPOSE)
+                .or_else(|| h.get(PURPOSE))
+                .or_else(|| h.get(X_PURPOSE))
+                .cloned(),
+            accept_language: h.get(header::ACCEPT_LANGUAGE).cloned(),
+            dnt: h.get(header::DNT).is_some_and(|v| v.as_bytes() == b"1"),
+            gpc: h.get(SEC_GPC).is_some_and(|v| v.as_bytes() == b"1"),
+        }
+    }
+
+    /// Capped, lossy UTF-8 copies for storage.
+    pub fn to_captured(&self) -> CapturedHeaders {
+        let text =
+            |v: &Option<HeaderValue>, max: usize| v.as_ref().map(|v| capped(v.as_bytes(), max));
+        CapturedHeaders {
+            user_agent: text(&self.user_agent, MAX_USER_AGENT),
+            referer: text(&self.referer, MAX_REFERER),
+            sec_fetch_site: text(&self.sec_fetch_site, MAX_SHORT_HEADER),
+            sec_fetch_mode: text(&self.sec_fetch_mode, MAX_SHORT_HEADER),
+            sec_fetch_dest: text(&self.sec_fetch_dest, MAX_SHORT_HEADER),
+            sec_fetch_user: text(&self.sec_fetch_user, MAX_SHORT_HEADER),
+            purpose: text(&self.purpose, MAX_SHORT_HEADER),
+            accept_language: text(&self.accept_language, MAX_SHORT_HEADER),
+            dnt: self.dnt,
+            gpc: self.gpc,
+        }
+    }
+}
+
+/// The captured request headers as stored, capped in length.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapturedHeaders {
     /// User-Agent.
@@ -79,27 +136,6 @@ const PURPOSE: HeaderName = HeaderName::from_static("purpose");
 const X_PURPOSE: HeaderName = HeaderName::from_static("x-purpose");
 const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
 
-impl CapturedHeaders {
-    /// Copies the headers attribution needs, capped, as lossy UTF-8.
-    pub fn capture(h: &HeaderMap) -> CapturedHeaders {
-        let get = |name: &HeaderName, max: usize| h.get(name).map(|v| capped(v.as_bytes(), max));
-        CapturedHeaders {
-            user_agent: get(&header::USER_AGENT, MAX_USER_AGENT),
-            referer: get(&header::REFERER, MAX_REFERER),
-            sec_fetch_site: get(&SEC_FETCH_SITE, MAX_SHORT_HEADER),
-            sec_fetch_mode: get(&SEC_FETCH_MODE, MAX_SHORT_HEADER),
-            sec_fetch_dest: get(&SEC_FETCH_DEST, MAX_SHORT_HEADER),
-            sec_fetch_user: get(&SEC_FETCH_USER, MAX_SHORT_HEADER),
-            purpose: get(&SEC_PURPOSE, MAX_SHORT_HEADER)
-                .or_else(|| get(&PURPOSE, MAX_SHORT_HEADER))
-                .or_else(|| get(&X_PURPOSE, MAX_SHORT_HEADER)),
-            accept_language: get(&header::ACCEPT_LANGUAGE, MAX_SHORT_HEADER),
-            dnt: h.get(header::DNT).is_some_and(|v| v.as_bytes() == b"1"),
-            gpc: h.get(SEC_GPC).is_some_and(|v| v.as_bytes() == b"1"),
-        }
-    }
-}
-
 /// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
 fn capped(bytes: &[u8], max: usize) -> String {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
@@ -132,7 +168,7 @@ impl ClickEvent {
             } else {
                 "GET"
             },
-            headers: CapturedHeaders::capture(headers),
+            headers: RawHeaders::capture(headers),
             ip,
         }
     }
@@ -163,7 +199,7 @@ impl ClickRecord {
             occurred_at: ev.occurred_at,
             link_id: ev.link.id,
             method: ev.method.to_owned(),
-            headers: ev.headers,
+            headers: ev.headers.to_captured(),
         }
     }
 }
@@ -254,7 +290,6 @@ impl ClickSender {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn capture_caps_headers_and_reads_privacy_signals() {
@@ -267,7 +302,7 @@ mod tests {
         h.insert(PURPOSE, HeaderValue::from_static("prefetch"));
         h.insert(header::DNT, HeaderValue::from_static("1"));
         h.insert(SEC_GPC, HeaderValue::from_static("0"));
-        let c = CapturedHeaders::capture(&h);
+        let c = RawHeaders::capture(&h).to_captured();
         assert_eq!(c.user_agent.as_ref().map(String::len), Some(MAX_USER_AGENT));
         assert_eq!(c.referer.as_deref(), Some("https://t.co/x"));
         assert_eq!(c.purpose.as_deref(), Some("prefetch"));

@@ -4,11 +4,14 @@
 
 use std::{ops::Deref, sync::Arc};
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
-use crate::{clicks::ClickSender, config::Settings, domains::Domains, links::cache::LinkCache};
+use crate::{
+    clicks::ClickSender, config::Settings, domains::Domains, links::cache::LinkCache,
+    telemetry::RedirectMetrics,
+};
 
 /// The shared application state, passed to handlers as `State<AppState>`.
 #[derive(Clone)]
@@ -32,6 +35,10 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// `Cache-Control` of a redirect, built once from the settings.
     pub redirect_cache_control: HeaderValue,
+    /// Redirect status as configured.
+    pub redirect_status: StatusCode,
+    /// Pre-registered redirect metrics.
+    pub redirect_metrics: RedirectMetrics,
 }
 
 impl AppState {

@@ -44,3 +44,53 @@ pub fn metrics_handle() -> PrometheusHandle {
         })
         .clone()
 }
+
+/// Handles to the redirect's metrics, registered once: incrementing a handle
+/// is one atomic add, where the `counter!` macro would look the key up.
+#[derive(Debug, Clone)]
+pub struct RedirectMetrics {
+    /// Answers by status: 301, 302, 307, 308, 404, 410, 503, other.
+    by_status: [metrics::Counter; 8],
+    /// Link found in memory.
+    pub cache_hit: metrics::Counter,
+    /// Slug known to be missing.
+    pub cache_negative_hit: metrics::Counter,
+    /// Database asked.
+    pub cache_miss: metrics::Counter,
+    /// Time to answer.
+    latency: metrics::Histogram,
+}
+
+const STATUSES: [&str; 8] = ["301", "302", "307", "308", "404", "410", "503", "other"];
+
+impl RedirectMetrics {
+    /// Registers the handles with the global recorder.
+    pub fn register() -> RedirectMetrics {
+        let _ = metrics_handle();
+        let cache = |result: &'static str| metrics::counter!("lanterne_link_cache_total", "result" => result);
+        RedirectMetrics {
+            by_status: STATUSES
+                .map(|s| metrics::counter!("lanterne_redirects_total", "status" => s)),
+            cache_hit: cache("hit"),
+            cache_negative_hit: cache("negative_hit"),
+            cache_miss: cache("miss"),
+            latency: metrics::histogram!("lanterne_http_request_duration_seconds", "route" => "redirect"),
+        }
+    }
+
+    /// Counts one answer of the redirect route and its latency.
+    pub fn answered(&self, status: u16, took: std::time::Duration) {
+        self.latency.record(took.as_secs_f64());
+        let i = match status {
+            301 => 0,
+            302 => 1,
+            307 => 2,
+            308 => 3,
+            404 => 4,
+            410 => 5,
+            503 => 6,
+            _ => 7,
+        };
+        self.by_status[i].increment(1);
+    }
+}

@@ -63,6 +63,10 @@ pub struct Writer {
     waiters: Vec<oneshot::Sender<Result<(), FlushError>>>,
     retry_at: Option<Instant>,
     delay: Duration,
+    // Set by a failure: events may have been sent before (a write can commit
+    // and still fail to be acknowledged), so writes skip duplicates until
+    // everything buffered at the time is in. Otherwise the faster COPY is used.
+    careful: bool,
     report: WriterReport,
 }
 
@@ -85,6 +89,7 @@ impl Writer {
             pending: VecDeque::new(),
             waiters: Vec::new(),
             retry_at: None,
+            careful: false,
             report: WriterReport::default(),
         }
     }
@@ -141,7 +146,7 @@ impl Writer {
         {
             let n = self.pending.len().min(self.cfg.batch_size);
             let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
-            return Some(Box::pin(insert(self.pool.clone(), batch)));
+            return Some(Box::pin(insert(self.pool.clone(), batch, self.careful)));
         }
         if self.pending.is_empty() && self.spool.events() > 0 {
             if let Err(e) = self.spool.seal() {
@@ -163,6 +168,7 @@ impl Writer {
         match (done.result, done.job) {
             (Ok(rows), job) => {
                 self.retry_at = None;
+                self.careful &= !self.pending.is_empty();
                 self.delay = self.cfg.retry_min;
                 self.report.written += rows;
                 metrics::counter!("lanterne_click_batches_written_total").increment(1);
@@ -174,6 +180,7 @@ impl Writer {
                 }
             }
             (Err(error), job) => {
+                self.careful = true;
                 metrics::counter!("lanterne_click_write_errors_total").increment(1);
                 tracing::warn!(error = %error, retry_in_ms = self.delay.as_millis() as u64, "click write failed; events kept");
                 self.retry_at = Some(Instant::now() + self.delay);
@@ -264,7 +271,9 @@ impl Writer {
         while !self.pending.is_empty() && Instant::now() < until {
             let n = self.pending.len().min(self.cfg.batch_size);
             let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
-            match tokio::time::timeout_at(until, insert(self.pool.clone(), batch.clone())).await {
+            match tokio::time::timeout_at(until, insert(self.pool.clone(), batch.clone(), true))
+                .await
+            {
                 Ok(done) if done.result.is_ok() => self.finish(done),
                 Ok(done) => {
                     self.finish(done);
@@ -305,9 +314,16 @@ impl Writer {
     }
 }
 
-async fn insert(pool: PgPool, batch: Arc<Vec<ClickRecord>>) -> Done {
-    let result = match tokio::time::timeout(WRITE_TIMEOUT, store::insert_batch(&pool, &batch)).await
-    {
+/// Writes a batch: `COPY` for fresh events, a duplicate-skipping insert when `careful`.
+async fn insert(pool: PgPool, batch: Arc<Vec<ClickRecord>>, careful: bool) -> Done {
+    let write = async {
+        if careful {
+            store::insert_batch(&pool, &batch).await
+        } else {
+            store::copy_batch(&pool, &batch).await
+        }
+    };
+    let result = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(rows)) => Ok(rows),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("timed out".to_owned()),

@@ -13,6 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::http::HeaderValue;
 use quick_cache::sync::Cache;
 use sqlx::{PgPool, postgres::PgListener};
 use time::OffsetDateTime;
@@ -30,6 +31,9 @@ pub struct CachedLink {
     pub id: i64,
     /// Destination with the link's UTM fields merged in.
     pub target: String,
+    /// `target` as a ready `Location` header value (cloning it is a
+    /// reference-count increment).
+    pub location: Option<HeaderValue>,
     /// Enabled flag.
     pub enabled: bool,
     /// Expiry.
@@ -55,6 +59,7 @@ impl CachedLink {
             .unwrap_or_else(|| link.destination.clone());
         CachedLink {
             id: link.id,
+            location: HeaderValue::from_str(&target).ok(),
             target,
             enabled: link.enabled,
             expires_at: link.expires_at,
