@@ -13,11 +13,14 @@ use time::OffsetDateTime;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
+    attribution::{Classifier, ClassifierConfig},
     clicks::{
-        ClickSender, spool::Spool, store as click_store, writer::Writer, writer::WriterReport,
+        ClickSender, enrich::Enricher, spool::Spool, store as click_store, visitor, visitor::Salts,
+        writer::Writer, writer::WriterReport,
     },
     config::Settings,
     domains::{self, Domains},
+    geo::{self, GeoDb},
     http,
     links::cache::{self, LinkCache},
     migrate,
@@ -88,9 +91,33 @@ impl App {
                 "replaying clicks spooled by an earlier run"
             );
         }
+        let attribution = &settings.attribution;
+        let classifier = Arc::new(Classifier::new(ClassifierConfig {
+            preview_window: attribution.preview_window,
+            own_hosts: domains.hosts(),
+        }));
+        let geo = Arc::new(GeoDb::open(geo_path(&settings)));
+        let salts = Salts::local();
+        if let Err(e) = visitor::refresh(&pool, &salts).await {
+            tracing::warn!(error = %e, "cannot load today's visitor salt; using a local one");
+        }
+        let enricher = Enricher::new(
+            classifier,
+            geo.clone(),
+            salts.clone(),
+            attribution.preview_window,
+        );
+
         let (clicks, rx, overflow) = ClickSender::channel(settings.clicks.queue_capacity);
         let (writer_stop, stop_rx) = watch::channel(false);
-        let writer = Writer::new(pool.clone(), rx, overflow, spool, settings.clicks.clone());
+        let writer = Writer::new(
+            pool.clone(),
+            rx,
+            overflow,
+            spool,
+            enricher,
+            settings.clicks.clone(),
+        );
         let writer = tokio::spawn(writer.run(stop_rx, settings.server.shutdown_deadline));
 
         let metrics = telemetry::metrics_handle();
@@ -98,6 +125,8 @@ impl App {
             tokio::spawn(cache::listen(link_cache.clone(), pool.clone(), subscribed)),
             tokio::spawn(maintain(pool.clone(), settings.clone())),
             tokio::spawn(upkeep_metrics(metrics.clone())),
+            tokio::spawn(visitor::keep_fresh(pool.clone(), salts)),
+            tokio::spawn(geo::watch(geo, settings.attribution.geo_reload_interval)),
         ];
         let state = AppState::new(Inner {
             redirect_cache_control: redirect_cache_control(&settings),
@@ -156,6 +185,12 @@ impl App {
     }
 }
 
+/// The configured geography database, if any.
+pub fn geo_path(settings: &Settings) -> Option<&std::path::Path> {
+    let path = settings.attribution.geo_database.as_path();
+    (!path.as_os_str().is_empty()).then_some(path)
+}
+
 /// `Cache-Control` of redirects: never cached for 302/307 (each click must
 /// reach us); a short private lifetime for a configured permanent status.
 fn redirect_cache_control(settings: &Settings) -> HeaderValue {
@@ -177,6 +212,10 @@ async fn maintain(pool: PgPool, settings: Settings) {
             click_store::ensure_partitions(&pool, settings.clicks.partitions_ahead).await
         {
             tracing::warn!(error = %e, "cannot create click partitions");
+        }
+        let ledger_cutoff = OffsetDateTime::now_utc() - settings.attribution.filtered_retention;
+        if let Err(e) = click_store::prune_filtered(&pool, ledger_cutoff).await {
+            tracing::warn!(error = %e, "cannot prune the bot/prefetch ledger");
         }
         let retention = settings.clicks.retention;
         if !retention.is_zero() {

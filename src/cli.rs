@@ -1,15 +1,22 @@
-//! The command line: `serve`, `migrate`, `user add`, `token create|list|revoke`.
+//! The command line: `serve`, `migrate`, `user add`, `token create|list|revoke`, `classify`.
 //! Each command loads the settings, does its work and returns; `main` prints
 //! any error to stderr and exits non-zero.
 
-use std::net::SocketAddr;
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::{
     app::{self, App},
-    config, migrate, telemetry,
+    attribution::{self, Classifier, ClassifierConfig},
+    config,
+    domains::Domains,
+    geo::GeoDb,
+    migrate, telemetry,
     users::{self, Role},
 };
 
@@ -40,6 +47,13 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Classify requests: JSON Lines on stdin, one JSON line per input on
+    /// stdout, in order. Needs no database.
+    Classify {
+        /// MaxMind-format database for `country` (default: attribution.geo_database).
+        #[arg(long)]
+        geo_db: Option<PathBuf>,
     },
 }
 
@@ -106,6 +120,7 @@ impl Cli {
             }
             Command::User { command } => user(settings, command).await,
             Command::Token { command } => token(settings, command).await,
+            Command::Classify { geo_db } => classify(&settings, geo_db.as_deref()),
         }
     }
 }
@@ -139,6 +154,21 @@ async fn bootstrap_admin(pool: &sqlx::PgPool, email: &str) -> anyhow::Result<()>
         "Set a password with `lanterne user add` for other users; create more tokens with `lanterne token create`."
     );
     Ok(())
+}
+
+fn classify(settings: &config::Settings, geo_db: Option<&Path>) -> anyhow::Result<()> {
+    let hosts =
+        Domains::hosts_from_config(&settings.server.public_base_url, &settings.server.domains);
+    let classifier = Classifier::new(ClassifierConfig {
+        preview_window: settings.attribution.preview_window,
+        own_hosts: hosts,
+    });
+    let geo = GeoDb::open(geo_db.or(app::geo_path(settings)));
+    let stdout = std::io::stdout();
+    attribution::jsonl::run(&classifier, std::io::stdin().lock(), stdout.lock(), &|ip| {
+        geo.lookup(ip).country
+    })
+    .context("cannot read stdin or write stdout")
 }
 
 async fn user(settings: config::Settings, command: UserCommand) -> anyhow::Result<()> {

@@ -3,8 +3,10 @@
 //! `send` never waits: the event goes into a bounded queue, or, when the queue
 //! is full, into an overflow list the writer drains — a click is never dropped.
 
+pub mod enrich;
 pub mod spool;
 pub mod store;
+pub mod visitor;
 pub mod writer;
 
 use std::{
@@ -58,8 +60,26 @@ pub struct RawHeaders {
     sec_fetch_user: Option<HeaderValue>,
     purpose: Option<HeaderValue>,
     accept_language: Option<HeaderValue>,
+    // Read by the classifier only; not stored.
+    sec_ch_ua: Option<HeaderValue>,
+    sec_ch_ua_mobile: Option<HeaderValue>,
+    sec_ch_ua_platform: Option<HeaderValue>,
+    x_requested_with: Option<HeaderValue>,
     dnt: bool,
     gpc: bool,
+}
+
+/// Client hints and the Android WebView app id: classifier inputs that are not stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransientHeaders {
+    /// Sec-CH-UA.
+    pub sec_ch_ua: Option<String>,
+    /// Sec-CH-UA-Mobile.
+    pub sec_ch_ua_mobile: Option<String>,
+    /// Sec-CH-UA-Platform.
+    pub sec_ch_ua_platform: Option<String>,
+    /// X-Requested-With (the package id of an Android app's WebView).
+    pub x_requested_with: Option<String>,
 }
 
 impl RawHeaders {
@@ -78,6 +98,10 @@ impl RawHeaders {
                 .or_else(|| h.get(X_PURPOSE))
                 .cloned(),
             accept_language: h.get(header::ACCEPT_LANGUAGE).cloned(),
+            sec_ch_ua: h.get(SEC_CH_UA).cloned(),
+            sec_ch_ua_mobile: h.get(SEC_CH_UA_MOBILE).cloned(),
+            sec_ch_ua_platform: h.get(SEC_CH_UA_PLATFORM).cloned(),
+            x_requested_with: h.get(X_REQUESTED_WITH).cloned(),
             dnt: h.get(header::DNT).is_some_and(|v| v.as_bytes() == b"1"),
             gpc: h.get(SEC_GPC).is_some_and(|v| v.as_bytes() == b"1"),
         }
@@ -98,6 +122,18 @@ impl RawHeaders {
             accept_language: text(&self.accept_language, MAX_SHORT_HEADER),
             dnt: self.dnt,
             gpc: self.gpc,
+        }
+    }
+
+    /// The classifier-only headers, capped.
+    pub fn transient(&self) -> TransientHeaders {
+        let text =
+            |v: &Option<HeaderValue>| v.as_ref().map(|v| capped(v.as_bytes(), MAX_SHORT_HEADER));
+        TransientHeaders {
+            sec_ch_ua: text(&self.sec_ch_ua),
+            sec_ch_ua_mobile: text(&self.sec_ch_ua_mobile),
+            sec_ch_ua_platform: text(&self.sec_ch_ua_platform),
+            x_requested_with: text(&self.x_requested_with),
         }
     }
 }
@@ -135,6 +171,10 @@ const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
 const PURPOSE: HeaderName = HeaderName::from_static("purpose");
 const X_PURPOSE: HeaderName = HeaderName::from_static("x-purpose");
 const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
+const SEC_CH_UA: HeaderName = HeaderName::from_static("sec-ch-ua");
+const SEC_CH_UA_MOBILE: HeaderName = HeaderName::from_static("sec-ch-ua-mobile");
+const SEC_CH_UA_PLATFORM: HeaderName = HeaderName::from_static("sec-ch-ua-platform");
+const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-with");
 
 /// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
 fn capped(bytes: &[u8], max: usize) -> String {
@@ -161,7 +201,7 @@ impl ClickEvent {
     ) -> ClickEvent {
         ClickEvent {
             id: Uuid::now_v7(),
-            occurred_at: OffsetDateTime::now_utc(),
+            occurred_at: now_micros(),
             link,
             method: if method == Method::HEAD {
                 "HEAD"
@@ -174,7 +214,18 @@ impl ClickEvent {
     }
 }
 
-/// A click as written to the database or the spool: no IP address.
+/// Now, in whole microseconds: PostgreSQL keeps microseconds, and the time
+/// is part of the clicks key, so every write path (COPY text, binary binds,
+/// the spool) must carry exactly the stored value, or a retry would not be
+/// recognised as a duplicate.
+pub fn now_micros() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
+
+/// A request as written to the database or the spool: its signals and its
+/// classification, never an IP address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClickRecord {
     /// Event id.
@@ -189,19 +240,47 @@ pub struct ClickRecord {
     /// Captured headers.
     #[serde(flatten)]
     pub headers: CapturedHeaders,
+    /// Classification and enrichment.
+    #[serde(flatten)]
+    pub attribution: StoredAttribution,
 }
 
-impl ClickRecord {
-    /// The stored form of an event; the IP address ends here.
-    pub fn from_event(ev: ClickEvent) -> ClickRecord {
-        ClickRecord {
-            id: ev.id,
-            occurred_at: ev.occurred_at,
-            link_id: ev.link.id,
-            method: ev.method.to_owned(),
-            headers: ev.headers.to_captured(),
-        }
-    }
+/// What enrichment adds to a request (see `enrich`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoredAttribution {
+    /// human, preview, bot or prefetch.
+    pub kind: String,
+    /// Channel (humans).
+    pub channel: Option<String>,
+    /// App or site.
+    pub source: Option<String>,
+    /// In-app browser.
+    pub inapp: Option<String>,
+    /// Evidence, strongest first.
+    pub evidence: Vec<String>,
+    /// Browser family.
+    pub browser: Option<String>,
+    /// OS family.
+    pub os: Option<String>,
+    /// Device class.
+    pub device: Option<String>,
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Host of the Referer.
+    pub referrer_host: Option<String>,
+    /// Visitor hash (absent under DNT/GPC).
+    pub visitor_hash: Option<Vec<u8>>,
+    /// utm_source of the link at click time.
+    pub utm_source: Option<String>,
+    /// utm_medium of the link at click time.
+    pub utm_medium: Option<String>,
+    /// utm_campaign of the link at click time.
+    pub utm_campaign: Option<String>,
 }
 
 /// Messages to the writer task.
@@ -309,6 +388,13 @@ mod tests {
         assert!(c.dnt);
         assert!(!c.gpc);
         assert_eq!(c.sec_fetch_site, None);
+    }
+
+    #[test]
+    fn capture_times_are_whole_microseconds() {
+        for _ in 0..100 {
+            assert_eq!(now_micros().nanosecond() % 1_000, 0);
+        }
     }
 
     #[test]

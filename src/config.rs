@@ -33,6 +33,25 @@ pub struct Settings {
     pub log: LogSettings,
     /// First-start admin.
     pub bootstrap: BootstrapSettings,
+    /// Classification, geography, privacy.
+    pub attribution: AttributionSettings,
+}
+
+/// `[attribution]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionSettings {
+    /// Window after a preview in which a referrer-less click counts as shared there.
+    #[serde(with = "humantime_serde")]
+    pub preview_window: Duration,
+    /// `.mmdb` path; empty for none.
+    pub geo_database: PathBuf,
+    /// How often the `.mmdb` file is checked for changes.
+    #[serde(with = "humantime_serde")]
+    pub geo_reload_interval: Duration,
+    /// Retention of the bot/prefetch ledger.
+    #[serde(with = "humantime_serde")]
+    pub filtered_retention: Duration,
 }
 
 /// `[server]`
@@ -305,6 +324,16 @@ impl Settings {
         }
         if !(1..=24).contains(&c.partitions_ahead) {
             return invalid("clicks.partitions_ahead", "must be between 1 and 24");
+        }
+        let a = &self.attribution;
+        if a.preview_window.is_zero() || a.preview_window > Duration::from_secs(86_400) {
+            return invalid("attribution.preview_window", "must be between 1s and 24h");
+        }
+        if a.geo_reload_interval < Duration::from_secs(1) {
+            return invalid("attribution.geo_reload_interval", "must be at least 1s");
+        }
+        if a.filtered_retention < Duration::from_secs(86_400) {
+            return invalid("attribution.filtered_retention", "must be at least 1 day");
         }
         if !self.bootstrap.admin_email.contains('@') {
             return invalid("bootstrap.admin_email", "must be an e-mail address");

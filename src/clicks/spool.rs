@@ -153,6 +153,12 @@ mod tests {
                 user_agent: Some("Mozilla/5.0 \"quoted\"\n".into()),
                 ..CapturedHeaders::default()
             },
+            attribution: crate::clicks::StoredAttribution {
+                kind: "human".into(),
+                evidence: vec!["inapp_ua:instagram".into()],
+                visitor_hash: Some(vec![1, 2, 3]),
+                ..Default::default()
+            },
         }
     }
 

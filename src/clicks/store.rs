@@ -3,85 +3,125 @@
 
 use std::fmt::Write as _;
 
-use sqlx::{PgPool, postgres::PgPoolCopyExt};
+use sqlx::{PgConnection, PgPool};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::ClickRecord;
 
-/// Inserts a batch in one statement; events already stored (a replay, or a
-/// retry after a lost acknowledgement) are skipped. Returns the rows added.
-#[tracing::instrument(skip_all, fields(batch.rows = batch.len()))]
-pub async fn insert_batch(pool: &PgPool, batch: &[ClickRecord]) -> Result<u64, sqlx::Error> {
-    // One array per column and UNNEST: a single round trip and a single plan
-    // for any batch size (COPY cannot skip duplicates).
-    let n = batch.len();
-    let mut ids = Vec::with_capacity(n);
-    let mut at = Vec::with_capacity(n);
-    let mut link = Vec::with_capacity(n);
-    let mut method = Vec::with_capacity(n);
-    let mut ua = Vec::with_capacity(n);
-    let mut referer = Vec::with_capacity(n);
-    let mut site = Vec::with_capacity(n);
-    let mut mode = Vec::with_capacity(n);
-    let mut dest = Vec::with_capacity(n);
-    let mut user = Vec::with_capacity(n);
-    let mut purpose = Vec::with_capacity(n);
-    let mut lang = Vec::with_capacity(n);
-    let mut dnt = Vec::with_capacity(n);
-    let mut gpc = Vec::with_capacity(n);
+/// Separator of evidence items passed as one text per row (arrays of arrays
+/// cannot go through UNNEST); a control character, absent from evidence ids.
+const EVIDENCE_SEP: &str = "\u{1f}";
+
+/// Writes a batch in one transaction: human clicks to `clicks` (`COPY` when
+/// the events were never sent, else a duplicate-skipping insert), previews to
+/// `share_events`, bots and prefetches to the ledger and their daily counts.
+/// Every part is idempotent on the event id, so a retried or replayed batch
+/// adds nothing twice. Returns the rows added.
+#[tracing::instrument(skip_all, fields(batch.rows = batch.len(), batch.careful = careful))]
+pub async fn write_batch(
+    pool: &PgPool,
+    batch: &[ClickRecord],
+    careful: bool,
+) -> Result<u64, sqlx::Error> {
+    let mut humans = Vec::with_capacity(batch.len());
+    let mut previews = Vec::new();
+    let mut filtered = Vec::new();
     for r in batch {
-        ids.push(r.id);
-        at.push(r.occurred_at);
-        link.push(r.link_id);
-        method.push(r.method.as_str());
-        let h = &r.headers;
-        ua.push(h.user_agent.as_deref());
-        referer.push(h.referer.as_deref());
-        site.push(h.sec_fetch_site.as_deref());
-        mode.push(h.sec_fetch_mode.as_deref());
-        dest.push(h.sec_fetch_dest.as_deref());
-        user.push(h.sec_fetch_user.as_deref());
-        purpose.push(h.purpose.as_deref());
-        lang.push(h.accept_language.as_deref());
-        dnt.push(h.dnt);
-        gpc.push(h.gpc);
+        match r.attribution.kind.as_str() {
+            "preview" => previews.push(r),
+            "bot" | "prefetch" => filtered.push(r),
+            _ => humans.push(r),
+        }
     }
+    let mut tx = pool.begin().await?;
+    let mut rows = 0;
+    if !humans.is_empty() {
+        rows += if careful {
+            insert_clicks(&mut tx, &humans).await?
+        } else {
+            copy_clicks(&mut tx, &humans).await?
+        };
+    }
+    if !previews.is_empty() {
+        rows += insert_share_events(&mut tx, &previews).await?;
+    }
+    if !filtered.is_empty() {
+        rows += count_filtered(&mut tx, &filtered).await?;
+    }
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Column list of `clicks`, in the order both writers use.
+const CLICK_COLUMNS: &str = "id, occurred_at, link_id, method, user_agent, referer, sec_fetch_site, \
+     sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc, \
+     channel, source, inapp, evidence, browser, os, device, country, region, city, referrer_host, \
+     visitor_hash, utm_source, utm_medium, utm_campaign";
+
+/// Human clicks with a duplicate-skipping insert (one statement, UNNEST).
+async fn insert_clicks(
+    conn: &mut PgConnection,
+    batch: &[&ClickRecord],
+) -> Result<u64, sqlx::Error> {
+    let col = |f: fn(&ClickRecord) -> Option<&str>| batch.iter().map(|r| f(r)).collect::<Vec<_>>();
     let done = sqlx::query(
         "insert into clicks (id, occurred_at, link_id, method, user_agent, referer, sec_fetch_site, \
-         sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc) \
-         select * from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], \
-         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
-         $13::bool[], $14::bool[]) \
+         sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc, \
+         channel, source, inapp, evidence, browser, os, device, country, region, city, referrer_host, \
+         visitor_hash, utm_source, utm_medium, utm_campaign) \
+         select id, at, link, method, ua, referer, site, mode, dest, usr, purpose, lang, dnt, gpc, \
+         channel, source, inapp, string_to_array(evidence, E'\\x1f'), browser, os, device, country, region, city, \
+         rhost, vhash, usource, umedium, ucampaign \
+         from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::text[], \
+         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], \
+         $14::bool[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], \
+         $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::bytea[], $27::text[], \
+         $28::text[], $29::text[]) \
+         as t(id, at, link, method, ua, referer, site, mode, dest, usr, purpose, lang, dnt, gpc, \
+         channel, source, inapp, evidence, browser, os, device, country, region, city, rhost, vhash, \
+         usource, umedium, ucampaign) \
          on conflict do nothing",
     )
-    .bind(ids)
-    .bind(at)
-    .bind(link)
-    .bind(method)
-    .bind(ua)
-    .bind(referer)
-    .bind(site)
-    .bind(mode)
-    .bind(dest)
-    .bind(user)
-    .bind(purpose)
-    .bind(lang)
-    .bind(dnt)
-    .bind(gpc)
-    .execute(pool)
+    .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
+    .bind(col(|r| Some(r.method.as_str())))
+    .bind(col(|r| r.headers.user_agent.as_deref()))
+    .bind(col(|r| r.headers.referer.as_deref()))
+    .bind(col(|r| r.headers.sec_fetch_site.as_deref()))
+    .bind(col(|r| r.headers.sec_fetch_mode.as_deref()))
+    .bind(col(|r| r.headers.sec_fetch_dest.as_deref()))
+    .bind(col(|r| r.headers.sec_fetch_user.as_deref()))
+    .bind(col(|r| r.headers.purpose.as_deref()))
+    .bind(col(|r| r.headers.accept_language.as_deref()))
+    .bind(batch.iter().map(|r| r.headers.dnt).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.headers.gpc).collect::<Vec<_>>())
+    .bind(col(|r| r.attribution.channel.as_deref()))
+    .bind(col(|r| r.attribution.source.as_deref()))
+    .bind(col(|r| r.attribution.inapp.as_deref()))
+    .bind(batch.iter().map(|r| r.attribution.evidence.join(EVIDENCE_SEP)).collect::<Vec<_>>())
+    .bind(col(|r| r.attribution.browser.as_deref()))
+    .bind(col(|r| r.attribution.os.as_deref()))
+    .bind(col(|r| r.attribution.device.as_deref()))
+    .bind(col(|r| r.attribution.country.as_deref()))
+    .bind(col(|r| r.attribution.region.as_deref()))
+    .bind(col(|r| r.attribution.city.as_deref()))
+    .bind(col(|r| r.attribution.referrer_host.as_deref()))
+    .bind(batch.iter().map(|r| r.attribution.visitor_hash.as_deref()).collect::<Vec<_>>())
+    .bind(col(|r| r.attribution.utm_source.as_deref()))
+    .bind(col(|r| r.attribution.utm_medium.as_deref()))
+    .bind(col(|r| r.attribution.utm_campaign.as_deref()))
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
 }
 
-/// Writes a batch of never-attempted events with `COPY`, PostgreSQL's
-/// fastest bulk path. `COPY` cannot skip duplicates, so the writer uses it
-/// only for events that have not been sent before; a retry, a replay or a
-/// batch whose acknowledgement was lost goes through [`insert_batch`].
-#[tracing::instrument(skip_all, fields(batch.rows = batch.len()))]
-pub async fn copy_batch(pool: &PgPool, batch: &[ClickRecord]) -> Result<u64, sqlx::Error> {
-    let mut data = String::with_capacity(batch.len() * 320);
+/// Human clicks never sent before, with `COPY` (PostgreSQL's fastest bulk
+/// path; it cannot skip duplicates, hence only for fresh events).
+async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<u64, sqlx::Error> {
+    let mut data = String::with_capacity(batch.len() * 400);
     for r in batch {
-        let h = &r.headers;
+        let (h, a) = (&r.headers, &r.attribution);
         let at = r
             .occurred_at
             .format(&Rfc3339)
@@ -97,24 +137,87 @@ pub async fn copy_batch(pool: &PgPool, batch: &[ClickRecord]) -> Result<u64, sql
             h.sec_fetch_user.as_deref(),
             h.purpose.as_deref(),
             h.accept_language.as_deref(),
+            Some(if h.dnt { "t" } else { "f" }),
+            Some(if h.gpc { "t" } else { "f" }),
+            a.channel.as_deref(),
+            a.source.as_deref(),
+            a.inapp.as_deref(),
+            Some(&array_literal(&a.evidence)),
+            a.browser.as_deref(),
+            a.os.as_deref(),
+            a.device.as_deref(),
+            a.country.as_deref(),
+            a.region.as_deref(),
+            a.city.as_deref(),
+            a.referrer_host.as_deref(),
+            a.visitor_hash.as_deref().map(bytea_literal).as_deref(),
+            a.utm_source.as_deref(),
+            a.utm_medium.as_deref(),
         ] {
             copy_text(&mut data, field);
             data.push('\t');
         }
-        data.push_str(if h.dnt { "t\t" } else { "f\t" });
-        data.push_str(if h.gpc { "t\n" } else { "f\n" });
+        copy_text(&mut data, a.utm_campaign.as_deref());
+        data.push('\n');
     }
-    let mut copy = pool
-        .copy_in_raw(
-            "copy clicks (id, occurred_at, link_id, method, user_agent, referer, sec_fetch_site, \
-             sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc) from stdin",
-        )
-        .await?;
+    let statement = format!("copy clicks ({CLICK_COLUMNS}) from stdin");
+    let mut copy = conn.copy_in_raw(&statement).await?;
     copy.send(data.as_bytes()).await?;
     copy.finish().await
 }
 
-/// One field in COPY's text format: `\N` for null, backslash escapes for the
+/// Previews: share events, skipping ones already stored.
+async fn insert_share_events(
+    conn: &mut PgConnection,
+    batch: &[&ClickRecord],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into share_events (id, occurred_at, link_id, app, evidence) \
+         select id, at, link, app, string_to_array(evidence, E'\\x1f') \
+         from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) as t(id, at, link, app, evidence) \
+         on conflict do nothing",
+    )
+    .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.attribution.source.clone().unwrap_or_else(|| "unknown".into()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(batch.iter().map(|r| r.attribution.evidence.join(EVIDENCE_SEP)).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Bots and prefetches: the ledger row, and the daily count of the rows the
+/// ledger did not have yet (so a replay counts nothing twice).
+async fn count_filtered(
+    conn: &mut PgConnection,
+    batch: &[&ClickRecord],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "with added as ( \
+           insert into filtered_requests (id, occurred_at, link_id, kind, source) \
+           select * from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) \
+           on conflict do nothing returning link_id, occurred_at, kind) \
+         insert into link_daily_counts (link_id, day, kind, requests) \
+         select link_id, (occurred_at at time zone 'UTC')::date, kind, count(*) from added group by 1, 2, 3 \
+         on conflict (link_id, day, kind) do update set requests = link_daily_counts.requests + excluded.requests",
+    )
+    .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.attribution.kind.as_str()).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.attribution.source.as_deref()).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One field in COPY's text format: `\\N` for null, backslash escapes for the
 /// characters that delimit fields and rows.
 fn copy_text(out: &mut String, value: Option<&str>) {
     let Some(v) = value else {
@@ -130,6 +233,36 @@ fn copy_text(out: &mut String, value: Option<&str>) {
             c => out.push(c),
         }
     }
+}
+
+/// A PostgreSQL array literal of text, every element quoted.
+fn array_literal(items: &[String]) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// bytea in hex input form.
+fn bytea_literal(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 + bytes.len() * 2);
+    out.push_str("\\x");
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Makes sure the monthly partitions exist from last month to `ahead` months on.
@@ -170,6 +303,17 @@ pub async fn drop_partitions_before(
     Ok(old.into_iter().map(|(n,)| n).collect())
 }
 
+/// Deletes ledger rows of bots and prefetches older than `cutoff` (their
+/// daily counts stay).
+#[tracing::instrument(skip_all)]
+pub async fn prune_filtered(pool: &PgPool, cutoff: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("delete from filtered_requests where occurred_at < $1")
+        .bind(cutoff)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Clicks stored for a link (tests and the CLI use it; dashboards use stats).
 #[tracing::instrument(skip_all, fields(link.id = link_id))]
 pub async fn count_for_link(pool: &PgPool, link_id: i64) -> Result<i64, sqlx::Error> {
@@ -190,5 +334,15 @@ mod tests {
         out.push('|');
         copy_text(&mut out, None);
         assert_eq!(out, "a\\tb\\\\c\\nd\\re|\\N");
+    }
+
+    #[test]
+    fn array_and_bytea_literals_quote_their_content() {
+        assert_eq!(array_literal(&[]), "{}");
+        assert_eq!(
+            array_literal(&["a:b".into(), "q\"x\\".into()]),
+            "{\"a:b\",\"q\\\"x\\\\\"}"
+        );
+        assert_eq!(bytea_literal(&[0, 255, 16]), "\\x00ff10");
     }
 }

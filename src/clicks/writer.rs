@@ -21,7 +21,9 @@ use tokio::{
     time::{Instant, MissedTickBehavior},
 };
 
-use super::{ClickEvent, ClickRecord, FlushError, WriterMsg, spool, spool::Spool, store};
+use super::{
+    ClickEvent, ClickRecord, FlushError, WriterMsg, enrich::Enricher, spool, spool::Spool, store,
+};
 use crate::config::ClickSettings;
 
 /// Longest time one database write may take before it counts as failed
@@ -58,6 +60,7 @@ pub struct Writer {
     rx: mpsc::Receiver<WriterMsg>,
     overflow: Arc<Mutex<Vec<ClickEvent>>>,
     spool: Spool,
+    enricher: Enricher,
     cfg: ClickSettings,
     pending: VecDeque<ClickRecord>,
     waiters: Vec<oneshot::Sender<Result<(), FlushError>>>,
@@ -77,6 +80,7 @@ impl Writer {
         rx: mpsc::Receiver<WriterMsg>,
         overflow: Arc<Mutex<Vec<ClickEvent>>>,
         spool: Spool,
+        enricher: Enricher,
         cfg: ClickSettings,
     ) -> Writer {
         Writer {
@@ -84,6 +88,7 @@ impl Writer {
             rx,
             overflow,
             spool,
+            enricher,
             delay: cfg.retry_min,
             cfg,
             pending: VecDeque::new(),
@@ -113,12 +118,16 @@ impl Writer {
                     self.finish(done);
                 }
                 msg = self.rx.recv() => match msg {
-                    Some(WriterMsg::Click(ev)) => self.pending.push_back(ClickRecord::from_event(ev)),
+                    Some(WriterMsg::Click(ev)) => {
+                        let record = self.enricher.enrich(ev);
+                        self.pending.push_back(record);
+                    }
                     Some(WriterMsg::Flush(w)) => self.waiters.push(w),
                     None => break,
                 },
                 _ = tick.tick() => {
                     self.drain_overflow();
+                    self.enricher.prune(time::OffsetDateTime::now_utc());
                     self.publish_gauges();
                     due = true;
                 }
@@ -201,8 +210,9 @@ impl Writer {
     /// Moves events that overflowed the queue into the buffer.
     fn drain_overflow(&mut self) {
         let spilled = mem::take(&mut *self.overflow.lock().unwrap_or_else(|p| p.into_inner()));
+        let enricher = &mut self.enricher;
         self.pending
-            .extend(spilled.into_iter().map(ClickRecord::from_event));
+            .extend(spilled.into_iter().map(|ev| enricher.enrich(ev)));
     }
 
     /// Keeps memory bounded: the newest events beyond the buffer go to disk.
@@ -256,7 +266,10 @@ impl Writer {
         self.rx.close();
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
-                WriterMsg::Click(ev) => self.pending.push_back(ClickRecord::from_event(ev)),
+                WriterMsg::Click(ev) => {
+                    let record = self.enricher.enrich(ev);
+                    self.pending.push_back(record);
+                }
                 WriterMsg::Flush(w) => self.waiters.push(w),
             }
         }
@@ -316,13 +329,7 @@ impl Writer {
 
 /// Writes a batch: `COPY` for fresh events, a duplicate-skipping insert when `careful`.
 async fn insert(pool: PgPool, batch: Arc<Vec<ClickRecord>>, careful: bool) -> Done {
-    let write = async {
-        if careful {
-            store::insert_batch(&pool, &batch).await
-        } else {
-            store::copy_batch(&pool, &batch).await
-        }
-    };
+    let write = store::write_batch(&pool, &batch, careful);
     let result = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(rows)) => Ok(rows),
         Ok(Err(e)) => Err(e.to_string()),
@@ -349,7 +356,7 @@ async fn replay(pool: PgPool, path: PathBuf, batch_size: usize) -> Done {
     let events = (records.len() + bad) as u64;
     let mut rows = 0;
     for chunk in records.chunks(batch_size) {
-        match tokio::time::timeout(WRITE_TIMEOUT, store::insert_batch(&pool, chunk)).await {
+        match tokio::time::timeout(WRITE_TIMEOUT, store::write_batch(&pool, chunk, true)).await {
             Ok(Ok(n)) => rows += n,
             Ok(Err(e)) => return replay_failed(path, events, e.to_string()),
             Err(_) => return replay_failed(path, events, "timed out".to_owned()),

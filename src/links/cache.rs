@@ -44,6 +44,8 @@ pub struct CachedLink {
     pub utm_source: Option<String>,
     /// utm_medium (attribution).
     pub utm_medium: Option<String>,
+    /// utm_campaign (stored with clicks).
+    pub utm_campaign: Option<String>,
     /// Generated or custom slug (attribution).
     pub slug_kind: SlugKind,
     /// `updated_at` in microseconds: notifications of this version or older
@@ -66,6 +68,7 @@ impl CachedLink {
             channel: link.channel.clone(),
             utm_source: link.utm_source.clone(),
             utm_medium: link.utm_medium.clone(),
+            utm_campaign: link.utm_campaign.clone(),
             slug_kind: link.slug_kind(),
             version: micros(link.updated_at),
         }

@@ -174,3 +174,50 @@ async fn bad_input_exits_non_zero_with_a_message_on_stderr() {
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
 }
+
+#[test]
+fn classify_answers_each_line_in_order_without_a_database() {
+    use std::io::Write;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geo-test.mmdb");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanterne"))
+        .args(["classify", "--geo-db", fixture.to_str().unwrap()])
+        // A database that does not exist: classify must not need one.
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = [
+        r#"{"headers": {"User-Agent": "WhatsApp/2.23.20.0 A"}}"#,
+        r#"{"headers": {"user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Referer": "https://www.google.com/"}, "ip": "203.0.113.7"}"#,
+        "not json",
+        r#"{"headers": {"user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"}, "link": {"slug_kind": "custom"}, "recent_previews": [{"app": "telegram", "seconds_ago": 30}]}"#,
+    ];
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4, "one answer per input line");
+    assert_eq!(lines[0]["kind"], "preview");
+    assert_eq!(lines[0]["source"], "whatsapp");
+    assert_eq!(lines[1]["kind"], "human");
+    assert_eq!(lines[1]["channel"], "search");
+    assert_eq!(lines[1]["source"], "google");
+    assert_eq!(lines[1]["country"], "FR");
+    assert!(
+        lines[2]["error"].is_string(),
+        "a malformed line gets an error: {}",
+        lines[2]
+    );
+    assert_eq!(lines[3]["channel"], "dark_social");
+    assert_eq!(lines[3]["source"], "telegram");
+}

@@ -3,6 +3,8 @@
 //! bound on 127.0.0.1. Each test gets its own database. `TEST_LOG=1` shows logs.
 
 mod api_links;
+mod attribution_accuracy;
+mod attribution_storage;
 mod cache_invalidation;
 mod chaos;
 mod cli;

@@ -188,13 +188,10 @@ async fn a_click_stores_the_signals_attribution_needs_and_no_ip() {
             app.address,
             link["slug"].as_str().unwrap()
         ))
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (Linux; Android 14) WhatsApp/2.24",
-        )
+        .header("user-agent", crate::harness::IPHONE_SAFARI)
         .header("referer", "https://l.facebook.com/")
-        .header("sec-fetch-site", "none")
-        .header("sec-purpose", "prefetch")
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
         .header("accept-language", "fr-FR,fr;q=0.9")
         .header("sec-gpc", "1")
         .send()
@@ -213,20 +210,17 @@ async fn a_click_stores_the_signals_attribution_needs_and_no_ip() {
     );
     let row: Row =
         sqlx::query_as(
-            "select method, user_agent, referer, sec_fetch_site, purpose, accept_language, gpc from clicks where link_id = $1",
+            "select method, user_agent, referer, sec_fetch_site, sec_fetch_mode, accept_language, gpc from clicks where link_id = $1",
         )
         .bind(link["id"].as_i64())
         .fetch_one(&app.db)
         .await
         .unwrap();
     assert_eq!(row.0, "GET");
-    assert_eq!(
-        row.1.as_deref(),
-        Some("Mozilla/5.0 (Linux; Android 14) WhatsApp/2.24")
-    );
+    assert_eq!(row.1.as_deref(), Some(crate::harness::IPHONE_SAFARI));
     assert_eq!(row.2.as_deref(), Some("https://l.facebook.com/"));
-    assert_eq!(row.3.as_deref(), Some("none"));
-    assert_eq!(row.4.as_deref(), Some("prefetch"));
+    assert_eq!(row.3.as_deref(), Some("cross-site"));
+    assert_eq!(row.4.as_deref(), Some("navigate"));
     assert_eq!(row.5.as_deref(), Some("fr-FR,fr;q=0.9"));
     assert!(row.6);
     let ip_columns: i64 = sqlx::query_scalar(
