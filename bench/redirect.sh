@@ -20,7 +20,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 base=$(scripts/ensure-postgres.sh)
 db="lanterne_bench_$$"
 psql "$base" -qc "create database $db"
-export DATABASE_URL="${base%/*}/$db"
+export DATABASE_URL="${base%/*}/$db?sslmode=disable"  # loopback: no TLS
 cargo build --release --locked --bin lanterne --example baseline_redirect 2>&1 | tail -n 1
 
 work=$(mktemp -d)

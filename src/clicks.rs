@@ -14,7 +14,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
@@ -83,28 +83,43 @@ pub struct TransientHeaders {
 }
 
 impl RawHeaders {
-    /// Takes the headers attribution needs from a request.
+    /// Takes the headers attribution needs from a request, in one pass over
+    /// the headers (cheaper than a dozen hashed lookups). The first value of
+    /// a repeated header wins.
     pub fn capture(h: &HeaderMap) -> RawHeaders {
-        RawHeaders {
-            user_agent: h.get(header::USER_AGENT).cloned(),
-            referer: h.get(header::REFERER).cloned(),
-            sec_fetch_site: h.get(SEC_FETCH_SITE).cloned(),
-            sec_fetch_mode: h.get(SEC_FETCH_MODE).cloned(),
-            sec_fetch_dest: h.get(SEC_FETCH_DEST).cloned(),
-            sec_fetch_user: h.get(SEC_FETCH_USER).cloned(),
-            purpose: h
-                .get(SEC_PURPOSE)
-                .or_else(|| h.get(PURPOSE))
-                .or_else(|| h.get(X_PURPOSE))
-                .cloned(),
-            accept_language: h.get(header::ACCEPT_LANGUAGE).cloned(),
-            sec_ch_ua: h.get(SEC_CH_UA).cloned(),
-            sec_ch_ua_mobile: h.get(SEC_CH_UA_MOBILE).cloned(),
-            sec_ch_ua_platform: h.get(SEC_CH_UA_PLATFORM).cloned(),
-            x_requested_with: h.get(X_REQUESTED_WITH).cloned(),
-            dnt: h.get(header::DNT).is_some_and(|v| v.as_bytes() == b"1"),
-            gpc: h.get(SEC_GPC).is_some_and(|v| v.as_bytes() == b"1"),
+        let mut r = RawHeaders::default();
+        let (mut purpose, mut x_purpose) = (None, None);
+        for (name, value) in h {
+            let slot = match name.as_str() {
+                "user-agent" => &mut r.user_agent,
+                "referer" => &mut r.referer,
+                "sec-fetch-site" => &mut r.sec_fetch_site,
+                "sec-fetch-mode" => &mut r.sec_fetch_mode,
+                "sec-fetch-dest" => &mut r.sec_fetch_dest,
+                "sec-fetch-user" => &mut r.sec_fetch_user,
+                "sec-purpose" => &mut r.purpose,
+                "purpose" => &mut purpose,
+                "x-purpose" => &mut x_purpose,
+                "accept-language" => &mut r.accept_language,
+                "sec-ch-ua" => &mut r.sec_ch_ua,
+                "sec-ch-ua-mobile" => &mut r.sec_ch_ua_mobile,
+                "sec-ch-ua-platform" => &mut r.sec_ch_ua_platform,
+                "x-requested-with" => &mut r.x_requested_with,
+                "dnt" => {
+                    r.dnt |= value.as_bytes() == b"1";
+                    continue;
+                }
+                "sec-gpc" => {
+                    r.gpc |= value.as_bytes() == b"1";
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert_with(|| value.clone());
         }
+        // Sec-Purpose, else Purpose, else X-Purpose.
+        r.purpose = r.purpose.or(purpose).or(x_purpose);
+        r
     }
 
     /// Capped, lossy UTF-8 copies for storage.
@@ -162,19 +177,6 @@ pub struct CapturedHeaders {
     /// Sec-GPC: 1.
     pub gpc: bool,
 }
-
-const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
-const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
-const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
-const SEC_FETCH_USER: HeaderName = HeaderName::from_static("sec-fetch-user");
-const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
-const PURPOSE: HeaderName = HeaderName::from_static("purpose");
-const X_PURPOSE: HeaderName = HeaderName::from_static("x-purpose");
-const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
-const SEC_CH_UA: HeaderName = HeaderName::from_static("sec-ch-ua");
-const SEC_CH_UA_MOBILE: HeaderName = HeaderName::from_static("sec-ch-ua-mobile");
-const SEC_CH_UA_PLATFORM: HeaderName = HeaderName::from_static("sec-ch-ua-platform");
-const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-with");
 
 /// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
 fn capped(bytes: &[u8], max: usize) -> String {
@@ -369,6 +371,10 @@ impl ClickSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::{HeaderName, header};
+
+    const PURPOSE: HeaderName = HeaderName::from_static("purpose");
+    const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
 
     #[test]
     fn capture_caps_headers_and_reads_privacy_signals() {

@@ -55,7 +55,13 @@ impl Domains {
 
     /// The domain a request's `Host` header names, if we serve it.
     pub fn for_host_header(&self, host: &str) -> Option<i32> {
-        self.by_host.get(&normalize_host(strip_port(host))).copied()
+        let host = strip_port(host.trim()).trim_end_matches('.');
+        // Hosts nearly always arrive lowercase: look them up without a copy.
+        if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.by_host.get(&host.to_ascii_lowercase()).copied()
+        } else {
+            self.by_host.get(host).copied()
+        }
     }
 
     /// The domain named in an API request (`None`: the default domain).

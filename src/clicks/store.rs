@@ -162,7 +162,11 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
     }
     let statement = format!("copy clicks ({CLICK_COLUMNS}) from stdin");
     let mut copy = conn.copy_in_raw(&statement).await?;
-    copy.send(data.as_bytes()).await?;
+    // Rows may straddle messages; 64 KiB messages spare PostgreSQL the
+    // repeated buffer growth of one multi-megabyte message.
+    for chunk in data.as_bytes().chunks(64 * 1024) {
+        copy.send(chunk).await?;
+    }
     copy.finish().await
 }
 

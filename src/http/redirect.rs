@@ -45,13 +45,14 @@ async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let segment = parts.uri.path().trim_start_matches('/');
-    let (Some(domain_id), Some(slug_key)) = (
-        state.domains.for_host_header(host),
-        slug::lookup_key(segment),
-    ) else {
+    let Some(domain_id) = state
+        .domains
+        .for_host_header(host)
+        .filter(|_| slug::can_be_slug(segment))
+    else {
         return error_page(StatusCode::NOT_FOUND, NotFoundPage);
     };
-    let key = cache::key(domain_id, &slug_key);
+    let key = cache::key(domain_id, segment);
     let m = &state.redirect_metrics;
     let link = match state.cache.get(&key) {
         Lookup::Hit(link) => {
@@ -64,7 +65,11 @@ async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
         }
         Lookup::Miss => {
             m.cache_miss.increment(1);
-            match state.cache.load(&state.pool, domain_id, &slug_key).await {
+            match state
+                .cache
+                .load(&state.pool, domain_id, cache::slug_key(&key))
+                .await
+            {
                 Ok(Some(link)) => link,
                 Ok(None) => return error_page(StatusCode::NOT_FOUND, NotFoundPage),
                 Err(e) => {

@@ -101,9 +101,19 @@ pub struct LinkCache {
     generation: AtomicU64,
 }
 
-/// Cache key of a slug on a domain; the NOTIFY payload starts with it.
-pub fn key(domain_id: i32, slug_key: &str) -> String {
-    format!("{domain_id}:{slug_key}")
+/// Cache key of a slug on a domain (lowercased: slugs match whatever their
+/// case); the NOTIFY payload starts with it. One allocation.
+pub fn key(domain_id: i32, slug: &str) -> String {
+    use std::fmt::Write as _;
+    let mut key = String::with_capacity(12 + slug.len());
+    let _ = write!(key, "{domain_id}:");
+    key.extend(slug.chars().map(|c| c.to_ascii_lowercase()));
+    key
+}
+
+/// The slug key part of a cache key.
+pub fn slug_key(key: &str) -> &str {
+    key.split_once(':').map(|(_, s)| s).unwrap_or(key)
 }
 
 fn micros(t: OffsetDateTime) -> i64 {
@@ -155,7 +165,7 @@ impl LinkCache {
 
     /// Puts a link in memory (start-up warming, or right after a write).
     pub fn put(&self, link: &Link) {
-        let k = key(link.domain_id, &link.slug.to_ascii_lowercase());
+        let k = key(link.domain_id, &link.slug);
         self.negative.remove(&k);
         self.positive
             .insert(k, Arc::new(CachedLink::from_link(link)));

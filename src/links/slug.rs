@@ -131,13 +131,10 @@ fn is_reserved(slug: &str) -> bool {
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(slug))
 }
 
-/// Lowercase key of a request path segment, or `None` when it cannot be a slug
-/// (so the redirect answers 404 without touching any cache or database).
-pub fn lookup_key(segment: &str) -> Option<String> {
-    if segment.is_empty() || segment.len() > 128 || !segment.chars().all(is_slug_char) {
-        return None;
-    }
-    Some(segment.to_ascii_lowercase())
+/// Whether a request path segment can be a slug at all (if not, the redirect
+/// answers 404 without touching any cache or database).
+pub fn can_be_slug(segment: &str) -> bool {
+    !segment.is_empty() && segment.len() <= 128 && segment.chars().all(is_slug_char)
 }
 
 #[cfg(test)]
@@ -194,11 +191,11 @@ mod tests {
     }
 
     #[test]
-    fn lookup_keys_are_lowercase_and_refuse_impossible_paths() {
-        assert_eq!(lookup_key("AbC-9").as_deref(), Some("abc-9"));
-        assert_eq!(lookup_key("a.b"), None);
-        assert_eq!(lookup_key(""), None);
-        assert_eq!(lookup_key(&"a".repeat(129)), None);
+    fn impossible_paths_are_refused_before_any_lookup() {
+        assert!(can_be_slug("AbC-9_x"));
+        assert!(!can_be_slug("a.b"));
+        assert!(!can_be_slug(""));
+        assert!(!can_be_slug(&"a".repeat(129)));
     }
 
     proptest! {

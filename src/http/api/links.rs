@@ -343,7 +343,7 @@ async fn delete_link(
     store::delete(&state.pool, link.id).await?;
     state
         .cache
-        .invalidate(&cache::key(link.domain_id, &link.slug.to_ascii_lowercase()));
+        .invalidate(&cache::key(link.domain_id, &link.slug));
     Ok(StatusCode::NO_CONTENT)
 }
 
