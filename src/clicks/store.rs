@@ -228,6 +228,11 @@ fn copy_text(out: &mut String, value: Option<&str>) {
         out.push_str("\\N");
         return;
     };
+    // Nearly every value has nothing to escape: copy it whole.
+    if !v.bytes().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t')) {
+        out.push_str(v);
+        return;
+    }
     for c in v.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -261,10 +266,12 @@ fn array_literal(items: &[String]) -> String {
 
 /// bytea in hex input form.
 fn bytea_literal(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(2 + bytes.len() * 2);
     out.push_str("\\x");
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
     }
     out
 }
