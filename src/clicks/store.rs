@@ -202,23 +202,25 @@ async fn count_filtered(
     conn: &mut PgConnection,
     batch: &[&ClickRecord],
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let added: i64 = sqlx::query_scalar(
         "with added as ( \
            insert into filtered_requests (id, occurred_at, link_id, kind, source) \
            select * from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) \
-           on conflict do nothing returning link_id, occurred_at, kind) \
-         insert into link_daily_counts (link_id, day, kind, requests) \
-         select link_id, (occurred_at at time zone 'UTC')::date, kind, count(*) from added group by 1, 2, 3 \
-         on conflict (link_id, day, kind) do update set requests = link_daily_counts.requests + excluded.requests",
+           on conflict do nothing returning link_id, occurred_at, kind), \
+         counted as ( \
+           insert into link_daily_counts (link_id, day, kind, requests) \
+           select link_id, (occurred_at at time zone 'UTC')::date, kind, count(*) from added group by 1, 2, 3 \
+           on conflict (link_id, day, kind) do update set requests = link_daily_counts.requests + excluded.requests) \
+         select count(*) from added",
     )
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.attribution.kind.as_str()).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.attribution.source.as_deref()).collect::<Vec<_>>())
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(added as u64)
 }
 
 /// One field in COPY's text format: `\\N` for null, backslash escapes for the
@@ -229,7 +231,10 @@ fn copy_text(out: &mut String, value: Option<&str>) {
         return;
     };
     // Nearly every value has nothing to escape: copy it whole.
-    if !v.bytes().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t')) {
+    if !v
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
+    {
         out.push_str(v);
         return;
     }
