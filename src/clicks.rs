@@ -24,6 +24,9 @@ use crate::links::cache::CachedLink;
 
 /// Longest `User-Agent` kept (real ones are under 512 bytes; bots pad theirs).
 pub const MAX_USER_AGENT: usize = 1024;
+/// Longest `User-Agent` handed to the classifier (it calls anything over
+/// 2 KiB a bot without scanning it; the header size limit bounds it anyway).
+pub const MAX_CLASSIFIED_USER_AGENT: usize = 4096;
 /// Longest `Referer` kept.
 pub const MAX_REFERER: usize = 1024;
 /// Longest value kept of the other captured headers.
@@ -138,6 +141,14 @@ impl RawHeaders {
             dnt: self.dnt,
             gpc: self.gpc,
         }
+    }
+
+    /// The `User-Agent` as the classifier should see it: longer than the
+    /// stored copy, so that an oversized one is still recognised as such.
+    pub fn user_agent_for_classifier(&self) -> Option<String> {
+        self.user_agent
+            .as_ref()
+            .map(|v| capped(v.as_bytes(), MAX_CLASSIFIED_USER_AGENT))
     }
 
     /// The classifier-only headers, capped.

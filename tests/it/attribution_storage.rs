@@ -321,3 +321,23 @@ async fn a_batch_sent_by_copy_and_again_after_a_lost_acknowledgement_is_stored_o
     assert_eq!(evidence, vec!["inapp_ua:instagram", "odd \"quote\", comma"]);
     assert_eq!(hash, vec![0, 1, 254, 255]);
 }
+
+#[tokio::test]
+async fn an_oversized_user_agent_is_a_bot_even_though_only_1_kib_is_stored() {
+    let app = spawn().await;
+    let link = app
+        .new_link(json!({"destination": "https://shop.example/", "slug": "big"}))
+        .await;
+    let padded = format!("{IPHONE_SAFARI} {}", "x".repeat(3000));
+    assert_eq!(get(&app, "big", &[("user-agent", &padded)]).await, 302);
+    app.flush_clicks().await;
+    assert!(clicks(&app, &link).await.is_empty());
+    let bots: i64 = sqlx::query_scalar(
+        "select requests from link_daily_counts where link_id = $1 and kind = 'bot'",
+    )
+    .bind(link["id"].as_i64())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(bots, 1);
+}
