@@ -44,20 +44,23 @@ if [ -z "$bin" ]; then
 fi
 
 dir=${LANTERNE_PG_DIR:-/tmp/lanterne-pg}
-port=${LANTERNE_PG_PORT:-5432}
-if answers 127.0.0.1 "$port"; then port=55432; fi
-
 # initdb refuses to run as root: run the cluster as the postgres user.
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-if [ ! -f "$dir/PG_VERSION" ]; then
-  log "creating a throw-away cluster in $dir"
-  mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
-  as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >&2
-fi
-if ! answers 127.0.0.1 "$port"; then
+
+if [ -f "$dir/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  # Started by an earlier run: reuse it, on the port it listens on.
+  port=$(sed -n 4p "$dir/postmaster.pid")
+else
+  port=${LANTERNE_PG_PORT:-5432}
+  if answers 127.0.0.1 "$port"; then port=55432; fi
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "creating a throw-away cluster in $dir"
+    mkdir -p "$dir"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+    as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >&2
+  fi
   log "starting it on 127.0.0.1:$port"
   as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k /tmp -c max_connections=300 -c fsync=off" start >&2
+    -o "-p $port -c listen_addresses=127.0.0.1 -k /tmp -c max_connections=300" start >&2
 fi
 echo "postgres://postgres@127.0.0.1:$port/postgres"
