@@ -372,11 +372,6 @@ impl ClickSender {
             .map_err(|_| FlushError::Stopped)?;
         answer.await.map_err(|_| FlushError::Stopped)?
     }
-
-    /// Events waiting in the queue.
-    pub fn queue_depth(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
-    }
 }
 
 #[cfg(test)]

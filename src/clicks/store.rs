@@ -330,15 +330,6 @@ pub async fn prune_filtered(pool: &PgPool, cutoff: OffsetDateTime) -> Result<u64
     Ok(done.rows_affected())
 }
 
-/// Clicks stored for a link (tests and the CLI use it; dashboards use stats).
-#[tracing::instrument(skip_all, fields(link.id = link_id))]
-pub async fn count_for_link(pool: &PgPool, link_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select count(*) from clicks where link_id = $1")
-        .bind(link_id)
-        .fetch_one(pool)
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
