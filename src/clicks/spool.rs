@@ -81,6 +81,11 @@ impl Spool {
         segments(&self.dir)
     }
 
+    /// The spool directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Events currently spooled (sealed or not).
     pub fn events(&self) -> u64 {
         self.events
@@ -104,6 +109,22 @@ impl Spool {
         }
         Ok(self.current.as_mut().expect("just set"))
     }
+}
+
+/// Sets records that PostgreSQL refused aside, in `*.rejected` files of
+/// the spool directory (never replayed; kept for inspection).
+pub fn reject(dir: &Path, records: &[ClickRecord]) -> io::Result<PathBuf> {
+    let path = dir.join(format!("clicks-{}.rejected", uuid::Uuid::now_v7().simple()));
+    let mut file = OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(&path)?;
+    for r in records {
+        serde_json::to_writer(&mut file, r).map_err(io::Error::other)?;
+        file.write_all(b"\n")?;
+    }
+    file.sync_all()?;
+    Ok(path)
 }
 
 /// Reads a sealed segment. Lines that do not parse (a torn write at a crash)

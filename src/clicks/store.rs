@@ -8,6 +8,19 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::ClickRecord;
 
+/// Whether PostgreSQL refused the data itself (SQLSTATE class 22, data
+/// exception, or 23, integrity violation) rather than being unreachable:
+/// retrying such a batch would fail forever.
+pub fn is_rejection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23")),
+        sqlx::Error::Encode(_) => true,
+        _ => false,
+    }
+}
+
 /// Separator of evidence items passed as one text per row (arrays of arrays
 /// cannot go through UNNEST); a control character, absent from evidence ids.
 const EVIDENCE_SEP: &str = "\u{1f}";

@@ -45,7 +45,10 @@ pub struct WriterReport {
 /// A finished database job.
 struct Done {
     job: Job,
+    /// Rows added, or why the database could not be used (retry later).
     result: Result<u64, String>,
+    /// Events the database refused (bad data): set aside, never retried.
+    refused: Vec<ClickRecord>,
 }
 
 enum Job {
@@ -182,6 +185,9 @@ impl Writer {
     fn finish(&mut self, done: Done) {
         match (done.result, done.job) {
             (Ok(rows), job) => {
+                if !done.refused.is_empty() {
+                    self.set_aside(&done.refused);
+                }
                 self.retry_at = None;
                 self.careful &= !self.pending.is_empty();
                 self.delay = self.cfg.retry_min;
@@ -224,6 +230,21 @@ impl Writer {
                 Ok(WriterMsg::Flush(w)) => self.waiters.push(w),
                 Err(mpsc::error::TryRecvError::Empty) => return true,
                 Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Keeps events the database refused on disk, out of the way of the others.
+    fn set_aside(&mut self, records: &[ClickRecord]) {
+        metrics::counter!("lanterne_clicks_rejected_total").increment(records.len() as u64);
+        match spool::reject(self.spool.dir(), records) {
+            Ok(path) => {
+                tracing::error!(clicks.count = records.len(), spool.rejected = %path.display(), "the database refused clicks; set aside")
+            }
+            // Keep them in memory rather than lose them; they will be refused again.
+            Err(e) => {
+                tracing::error!(error = %e, "refused clicks could not be set aside; keeping them in memory");
+                self.pending.extend(records.iter().cloned());
             }
         }
     }
@@ -348,18 +369,54 @@ impl Writer {
     }
 }
 
-/// Writes a batch: `COPY` for fresh events, a duplicate-skipping insert when `careful`.
+/// Writes a batch: `COPY` for fresh events, a duplicate-skipping insert when
+/// `careful`. If the database refuses the data, the batch is bisected so that
+/// only the refused events are set aside.
 async fn insert(pool: PgPool, batch: Arc<Vec<ClickRecord>>, careful: bool) -> Done {
-    let write = store::write_batch(&pool, &batch, careful);
-    let result = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
-        Ok(Ok(rows)) => Ok(rows),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".to_owned()),
-    };
-    Done {
-        job: Job::Insert(batch),
-        result,
+    let result =
+        match tokio::time::timeout(WRITE_TIMEOUT, store::write_batch(&pool, &batch, careful)).await
+        {
+            Ok(Ok(rows)) => Ok((rows, Vec::new())),
+            Ok(Err(e)) if store::is_rejection(&e) => write_isolating(&pool, &batch).await,
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("timed out".to_owned()),
+        };
+    match result {
+        Ok((rows, refused)) => Done {
+            job: Job::Insert(batch),
+            result: Ok(rows),
+            refused,
+        },
+        Err(e) => Done {
+            job: Job::Insert(batch),
+            result: Err(e),
+            refused: Vec::new(),
+        },
     }
+}
+
+/// Writes records in halves, recursively, until every refused one is alone:
+/// returns the rows added and the refused records.
+async fn write_isolating(
+    pool: &PgPool,
+    records: &[ClickRecord],
+) -> Result<(u64, Vec<ClickRecord>), String> {
+    let (mut rows, mut refused) = (0, Vec::new());
+    let mut parts = vec![records];
+    while let Some(part) = parts.pop() {
+        match tokio::time::timeout(WRITE_TIMEOUT, store::write_batch(pool, part, true)).await {
+            Ok(Ok(n)) => rows += n,
+            Ok(Err(e)) if store::is_rejection(&e) && part.len() > 1 => {
+                let (a, b) = part.split_at(part.len() / 2);
+                parts.push(b);
+                parts.push(a);
+            }
+            Ok(Err(e)) if store::is_rejection(&e) => refused.extend_from_slice(part),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Err(_) => return Err("timed out".to_owned()),
+        }
+    }
+    Ok((rows, refused))
 }
 
 /// Writes one sealed segment in batches and deletes it once all are in.
@@ -375,12 +432,25 @@ async fn replay(pool: PgPool, path: PathBuf, batch_size: usize) -> Done {
         tracing::warn!(spool.segment = %path.display(), spool.bad_lines = bad, "skipped unreadable spool lines");
     }
     let events = (records.len() + bad) as u64;
-    let mut rows = 0;
+    let (mut rows, mut refused) = (0, Vec::new());
     for chunk in records.chunks(batch_size) {
-        match tokio::time::timeout(WRITE_TIMEOUT, store::write_batch(&pool, chunk, true)).await {
-            Ok(Ok(n)) => rows += n,
-            Ok(Err(e)) => return replay_failed(path, events, e.to_string()),
-            Err(_) => return replay_failed(path, events, "timed out".to_owned()),
+        match write_isolating(&pool, chunk).await {
+            Ok((n, r)) => {
+                rows += n;
+                refused.extend(r);
+            }
+            Err(e) => return replay_failed(path, events, e),
+        }
+    }
+    if !refused.is_empty() {
+        // Set aside before the segment goes, so that nothing is lost.
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        metrics::counter!("lanterne_clicks_rejected_total").increment(refused.len() as u64);
+        match spool::reject(dir, &refused) {
+            Ok(p) => {
+                tracing::error!(clicks.count = refused.len(), spool.rejected = %p.display(), "the database refused spooled clicks; set aside")
+            }
+            Err(e) => return replay_failed(path, events, e.to_string()),
         }
     }
     if let Err(e) = tokio::fs::remove_file(&path).await {
@@ -389,6 +459,7 @@ async fn replay(pool: PgPool, path: PathBuf, batch_size: usize) -> Done {
     Done {
         job: Job::Replay(path, events),
         result: Ok(rows),
+        refused: Vec::new(),
     }
 }
 
@@ -396,5 +467,6 @@ fn replay_failed(path: PathBuf, events: u64, error: String) -> Done {
     Done {
         job: Job::Replay(path, events),
         result: Err(error),
+        refused: Vec::new(),
     }
 }

@@ -113,3 +113,63 @@ async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
     assert_eq!(count, 300, "a second replay adds nothing");
     assert!(spool_files(&spool_dir).is_empty());
 }
+
+#[tokio::test]
+async fn events_the_database_refuses_are_set_aside_and_the_others_stored() {
+    use lanterne::clicks::{CapturedHeaders, ClickRecord, StoredAttribution, now_micros};
+    let first = TestApp::spawn().await;
+    let link = first
+        .new_link(json!({"destination": "https://shop.example/"}))
+        .await;
+    let id = link["id"].as_i64().unwrap();
+    let record = |ua: &str| ClickRecord {
+        id: uuid::Uuid::now_v7(),
+        occurred_at: now_micros(),
+        link_id: id,
+        method: "GET".into(),
+        headers: CapturedHeaders {
+            user_agent: Some(ua.into()),
+            ..CapturedHeaders::default()
+        },
+        attribution: StoredAttribution {
+            kind: "human".into(),
+            ..StoredAttribution::default()
+        },
+    };
+    // A NUL byte: PostgreSQL refuses it in text (SQLSTATE 22021); retrying cannot help.
+    let records = [
+        record("Mozilla/5.0 good 1"),
+        record("bad\u{0}agent"),
+        record("Mozilla/5.0 good 2"),
+    ];
+    let (db, spool_dir) = (first.database.clone(), first.spool_dir.clone());
+    first.stop().await;
+    let lines: String = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
+    fs::write(
+        spool_dir.join(format!("clicks-{}.jsonl", uuid::Uuid::now_v7().simple())),
+        lines,
+    )
+    .unwrap();
+
+    let app = TestApp::spawn_with(Options {
+        database: Some(db),
+        spool_dir: Some(spool_dir.clone()),
+        ..Options::default()
+    })
+    .await;
+    app.flush_clicks().await;
+    assert_eq!(app.clicks_of(id).await, 2, "the good events are stored");
+    assert!(spool_files(&spool_dir).is_empty(), "the segment is done");
+    let rejected: Vec<_> = fs::read_dir(&spool_dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "rejected"))
+        .collect();
+    assert_eq!(rejected.len(), 1, "the refused event is set aside");
+    let kept = fs::read_to_string(&rejected[0]).unwrap();
+    assert_eq!(kept.lines().count(), 1);
+    assert!(kept.contains(&records[1].id.to_string()));
+}
