@@ -4,6 +4,7 @@
 //! is full, into an overflow list the writer drains — a click is never dropped.
 
 pub mod enrich;
+mod jobs;
 pub mod spool;
 pub mod store;
 pub mod visitor;

@@ -9,7 +9,6 @@ use std::{
     collections::VecDeque,
     future::Future,
     mem,
-    path::PathBuf,
     pin::Pin,
     sync::{Arc, Mutex},
     time::Duration,
@@ -22,13 +21,13 @@ use tokio::{
 };
 
 use super::{
-    ClickEvent, ClickRecord, FlushError, WriterMsg, enrich::Enricher, spool, spool::Spool, store,
+    ClickEvent, ClickRecord, FlushError, WriterMsg,
+    enrich::Enricher,
+    jobs::{self, Done, Job},
+    spool,
+    spool::Spool,
 };
 use crate::config::ClickSettings;
-
-/// Longest time one database write may take before it counts as failed
-/// (a black-holed connection must not stall the pipeline).
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the queue is drained (at most `clicks.flush_interval`).
 const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
@@ -40,22 +39,6 @@ pub struct WriterReport {
     pub written: u64,
     /// Events left in the spool at exit.
     pub spooled: u64,
-}
-
-/// A finished database job.
-struct Done {
-    job: Job,
-    /// Rows added, or why the database could not be used (retry later).
-    result: Result<u64, String>,
-    /// Events the database refused (bad data): set aside, never retried.
-    refused: Vec<ClickRecord>,
-}
-
-enum Job {
-    /// A batch from memory (kept here so that a failure can put it back).
-    Insert(Arc<Vec<ClickRecord>>),
-    /// A sealed spool segment and the events it held.
-    Replay(PathBuf, u64),
 }
 
 type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
@@ -164,14 +147,18 @@ impl Writer {
         {
             let n = self.pending.len().min(self.cfg.batch_size);
             let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
-            return Some(Box::pin(insert(self.pool.clone(), batch, self.careful)));
+            return Some(Box::pin(jobs::insert(
+                self.pool.clone(),
+                batch,
+                self.careful,
+            )));
         }
         if self.pending.is_empty() && self.spool.events() > 0 {
             if let Err(e) = self.spool.seal() {
                 tracing::error!(error = %e, "cannot seal the click spool segment");
             }
             let segment = self.spool.sealed().ok()?.into_iter().next()?;
-            return Some(Box::pin(replay(
+            return Some(Box::pin(jobs::replay(
                 self.pool.clone(),
                 segment,
                 self.cfg.batch_size,
@@ -326,8 +313,11 @@ impl Writer {
         while !self.pending.is_empty() && Instant::now() < until {
             let n = self.pending.len().min(self.cfg.batch_size);
             let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
-            match tokio::time::timeout_at(until, insert(self.pool.clone(), batch.clone(), true))
-                .await
+            match tokio::time::timeout_at(
+                until,
+                jobs::insert(self.pool.clone(), batch.clone(), true),
+            )
+            .await
             {
                 Ok(done) if done.result.is_ok() => self.finish(done),
                 Ok(done) => {
@@ -366,107 +356,5 @@ impl Writer {
             "click writer stopped"
         );
         self.report
-    }
-}
-
-/// Writes a batch: `COPY` for fresh events, a duplicate-skipping insert when
-/// `careful`. If the database refuses the data, the batch is bisected so that
-/// only the refused events are set aside.
-async fn insert(pool: PgPool, batch: Arc<Vec<ClickRecord>>, careful: bool) -> Done {
-    let result =
-        match tokio::time::timeout(WRITE_TIMEOUT, store::write_batch(&pool, &batch, careful)).await
-        {
-            Ok(Ok(rows)) => Ok((rows, Vec::new())),
-            Ok(Err(e)) if store::is_rejection(&e) => write_isolating(&pool, &batch).await,
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("timed out".to_owned()),
-        };
-    match result {
-        Ok((rows, refused)) => Done {
-            job: Job::Insert(batch),
-            result: Ok(rows),
-            refused,
-        },
-        Err(e) => Done {
-            job: Job::Insert(batch),
-            result: Err(e),
-            refused: Vec::new(),
-        },
-    }
-}
-
-/// Writes records in halves, recursively, until every refused one is alone:
-/// returns the rows added and the refused records.
-async fn write_isolating(
-    pool: &PgPool,
-    records: &[ClickRecord],
-) -> Result<(u64, Vec<ClickRecord>), String> {
-    let (mut rows, mut refused) = (0, Vec::new());
-    let mut parts = vec![records];
-    while let Some(part) = parts.pop() {
-        match tokio::time::timeout(WRITE_TIMEOUT, store::write_batch(pool, part, true)).await {
-            Ok(Ok(n)) => rows += n,
-            Ok(Err(e)) if store::is_rejection(&e) && part.len() > 1 => {
-                let (a, b) = part.split_at(part.len() / 2);
-                parts.push(b);
-                parts.push(a);
-            }
-            Ok(Err(e)) if store::is_rejection(&e) => refused.extend_from_slice(part),
-            Ok(Err(e)) => return Err(e.to_string()),
-            Err(_) => return Err("timed out".to_owned()),
-        }
-    }
-    Ok((rows, refused))
-}
-
-/// Writes one sealed segment in batches and deletes it once all are in.
-async fn replay(pool: PgPool, path: PathBuf, batch_size: usize) -> Done {
-    let read_path = path.clone();
-    let read = tokio::task::spawn_blocking(move || spool::read_segment(&read_path)).await;
-    let (records, bad) = match read {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return replay_failed(path, 0, e.to_string()),
-        Err(e) => return replay_failed(path, 0, e.to_string()),
-    };
-    if bad > 0 {
-        tracing::warn!(spool.segment = %path.display(), spool.bad_lines = bad, "skipped unreadable spool lines");
-    }
-    let events = (records.len() + bad) as u64;
-    let (mut rows, mut refused) = (0, Vec::new());
-    for chunk in records.chunks(batch_size) {
-        match write_isolating(&pool, chunk).await {
-            Ok((n, r)) => {
-                rows += n;
-                refused.extend(r);
-            }
-            Err(e) => return replay_failed(path, events, e),
-        }
-    }
-    if !refused.is_empty() {
-        // Set aside before the segment goes, so that nothing is lost.
-        let dir = path.parent().unwrap_or(std::path::Path::new("."));
-        metrics::counter!("lanterne_clicks_rejected_total").increment(refused.len() as u64);
-        match spool::reject(dir, &refused) {
-            Ok(p) => {
-                tracing::error!(clicks.count = refused.len(), spool.rejected = %p.display(), "the database refused spooled clicks; set aside")
-            }
-            Err(e) => return replay_failed(path, events, e.to_string()),
-        }
-    }
-    if let Err(e) = tokio::fs::remove_file(&path).await {
-        return replay_failed(path, events, e.to_string());
-    }
-    Done {
-        job: Job::Replay(path, events),
-        result: Ok(rows),
-        refused: Vec::new(),
-    }
-}
-
-fn replay_failed(path: PathBuf, events: u64, error: String) -> Done {
-    Done {
-        job: Job::Replay(path, events),
-        result: Err(error),
-        refused: Vec::new(),
     }
 }
