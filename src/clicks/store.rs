@@ -65,11 +65,16 @@ pub async fn write_batch(
     Ok(rows)
 }
 
-/// Column list of `clicks`, in the order both writers use.
-const CLICK_COLUMNS: &str = "id, occurred_at, link_id, method, user_agent, referer, sec_fetch_site, \
-     sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc, \
-     channel, source, inapp, evidence, browser, os, device, country, region, city, referrer_host, \
-     visitor_hash, utm_source, utm_medium, utm_campaign";
+/// Column list of `clicks`, in the order both writers use (one definition,
+/// so that COPY and the insert can never disagree).
+macro_rules! click_columns {
+    () => {
+        "id, occurred_at, link_id, method, user_agent, referer, sec_fetch_site, \
+         sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc, \
+         channel, source, inapp, evidence, browser, os, device, country, region, city, referrer_host, \
+         visitor_hash, utm_source, utm_medium, utm_campaign"
+    };
+}
 
 /// Human clicks with a duplicate-skipping insert (one statement, UNNEST).
 async fn insert_clicks(
@@ -78,10 +83,10 @@ async fn insert_clicks(
 ) -> Result<u64, sqlx::Error> {
     let col = |f: fn(&ClickRecord) -> Option<&str>| batch.iter().map(|r| f(r)).collect::<Vec<_>>();
     let done = sqlx::query(
-        "insert into clicks (id, occurred_at, link_id, method, user_agent, referer, sec_fetch_site, \
-         sec_fetch_mode, sec_fetch_dest, sec_fetch_user, purpose, accept_language, dnt, gpc, \
-         channel, source, inapp, evidence, browser, os, device, country, region, city, referrer_host, \
-         visitor_hash, utm_source, utm_medium, utm_campaign) \
+        concat!(
+            "insert into clicks (",
+            click_columns!(),
+            ") \
          select id, at, link, method, ua, referer, site, mode, dest, usr, purpose, lang, dnt, gpc, \
          channel, source, inapp, string_to_array(evidence, E'\\x1f'), browser, os, device, country, region, city, \
          rhost, vhash, usource, umedium, ucampaign \
@@ -93,7 +98,8 @@ async fn insert_clicks(
          as t(id, at, link, method, ua, referer, site, mode, dest, usr, purpose, lang, dnt, gpc, \
          channel, source, inapp, evidence, browser, os, device, country, region, city, rhost, vhash, \
          usource, umedium, ucampaign) \
-         on conflict do nothing",
+         on conflict do nothing"
+        ),
     )
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
@@ -173,8 +179,8 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
         copy_text(&mut data, a.utm_campaign.as_deref());
         data.push('\n');
     }
-    let statement = format!("copy clicks ({CLICK_COLUMNS}) from stdin");
-    let mut copy = conn.copy_in_raw(&statement).await?;
+    let statement = concat!("copy clicks (", click_columns!(), ") from stdin");
+    let mut copy = conn.copy_in_raw(statement).await?;
     // Rows may straddle messages; 64 KiB messages spare PostgreSQL the
     // repeated buffer growth of one multi-megabyte message.
     for chunk in data.as_bytes().chunks(64 * 1024) {

@@ -47,12 +47,7 @@ async fn every_concurrent_redirect_is_stored_exactly_once() {
     }
     assert_eq!(redirected, REDIRECTS, "every request was redirected");
     app.flush_clicks().await;
-    let (rows, ids): (i64, i64) =
-        sqlx::query_as("select count(*), count(distinct id) from clicks where link_id = $1")
-            .bind(link["id"].as_i64())
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (rows, ids) = app.clicks_and_ids(link["id"].as_i64().unwrap()).await;
     assert_eq!(rows, REDIRECTS as i64, "one click per redirect");
     assert_eq!(ids, rows, "every click has its own id");
 }

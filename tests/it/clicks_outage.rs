@@ -58,12 +58,7 @@ async fn clicks_made_while_the_database_is_down_are_all_stored_once_it_is_back()
     redirect_many(&app, slug, 100).await;
     app.flush_clicks_after_outage().await;
 
-    let (rows, ids): (i64, i64) =
-        sqlx::query_as("select count(*), count(distinct id) from clicks where link_id = $1")
-            .bind(link["id"].as_i64())
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (rows, ids) = app.clicks_and_ids(link["id"].as_i64().unwrap()).await;
     assert_eq!(rows, 800, "every click of the 800 redirects is stored");
     assert_eq!(ids, 800, "and none twice");
 }

@@ -190,6 +190,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Clicks stored for a link and how many distinct event ids they have.
+    pub async fn clicks_and_ids(&self, link_id: i64) -> (i64, i64) {
+        sqlx::query_as("select count(*), count(distinct id) from clicks where link_id = $1")
+            .bind(link_id)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
     /// A new token of a new user with `role`.
     pub async fn token(&self, role: Role) -> String {
         token_for(&self.db, role).await
