@@ -217,6 +217,10 @@ async fn maintain(pool: PgPool, settings: Settings) {
         if let Err(e) = click_store::prune_filtered(&pool, ledger_cutoff).await {
             tracing::warn!(error = %e, "cannot prune the bot/prefetch ledger");
         }
+        let batch_cutoff = OffsetDateTime::now_utc() - settings.clicks.ledger_retention;
+        if let Err(e) = click_store::prune_batches(&pool, batch_cutoff).await {
+            tracing::warn!(error = %e, "cannot prune the click batch ledger");
+        }
         let retention = settings.clicks.retention;
         if !retention.is_zero() {
             let cutoff = OffsetDateTime::now_utc() - retention;

@@ -228,10 +228,9 @@ impl ClickEvent {
     }
 }
 
-/// Now, in whole microseconds: PostgreSQL keeps microseconds, and the time
-/// is part of the clicks key, so every write path (COPY text, binary binds,
-/// the spool) must carry exactly the stored value, or a retry would not be
-/// recognised as a duplicate.
+/// Now, in whole microseconds: PostgreSQL keeps microseconds, so every path
+/// (COPY, the spool, replay) carries exactly the value that is stored, and a
+/// spooled event reads back equal to the one captured.
 pub fn now_micros() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
@@ -257,6 +256,27 @@ pub struct ClickRecord {
     /// Classification and enrichment.
     #[serde(flatten)]
     pub attribution: StoredAttribution,
+}
+
+/// Events written together under one id, the unit of exactly-once: a batch
+/// is formed once and never changed, through retries, the spool and replay,
+/// and the database remembers the ids of the batches it stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Assigned when the batch is formed (UUIDv7).
+    pub id: Uuid,
+    /// Its events, in capture order.
+    pub records: Vec<ClickRecord>,
+}
+
+impl Batch {
+    /// A new batch of `records`, with a fresh id.
+    pub fn new(records: Vec<ClickRecord>) -> Batch {
+        Batch {
+            id: Uuid::now_v7(),
+            records,
+        }
+    }
 }
 
 /// What enrichment adds to a request (see `enrich`).

@@ -155,6 +155,9 @@ pub struct ClickSettings {
     pub retention: Duration,
     /// Monthly partitions created ahead.
     pub partitions_ahead: u32,
+    /// How long the ids of written batches are remembered (replay dedupe).
+    #[serde(with = "humantime_serde")]
+    pub ledger_retention: Duration,
 }
 
 /// `[log]`
@@ -321,6 +324,9 @@ impl Settings {
         }
         if !c.retention.is_zero() && c.retention < Duration::from_secs(31 * 86_400) {
             return invalid("clicks.retention", "must be 0s (keep) or at least 31 days");
+        }
+        if c.ledger_retention < Duration::from_secs(86_400) {
+            return invalid("clicks.ledger_retention", "must be at least 1 day");
         }
         if !(1..=24).contains(&c.partitions_ahead) {
             return invalid("clicks.partitions_ahead", "must be between 1 and 24");

@@ -1,8 +1,11 @@
-//! The spool: append-only files of click records (JSON Lines) that hold what
-//! the database could not take yet. A segment is written as `*.open` and
-//! renamed to `*.jsonl` once sealed; sealed segments are replayed oldest first
-//! and deleted only after every record is in the database. Records never hold
-//! an IP address. One spool directory belongs to one instance.
+//! The spool: append-only files of click batches (JSON Lines, one event per
+//! line carrying its batch id) that hold what the database could not take
+//! yet. A batch is never split across segments, so that replay writes it
+//! whole under its id (exactly once, see `store::write_batch`). A segment is
+//! written as `*.open` and renamed to `*.jsonl` once sealed; sealed segments
+//! are replayed oldest first and deleted only after every batch is in the
+//! database. Records never hold an IP address. One spool directory belongs
+//! to one instance.
 
 use std::{
     fs::{self, File, OpenOptions},
@@ -10,11 +13,34 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::ClickRecord;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Batch, ClickRecord};
 
 /// Records per segment before a new one is started (a few MB: a segment is
-/// read whole on replay).
+/// read whole on replay). A segment may exceed it by less than one batch.
 const SEGMENT_RECORDS: usize = 10_000;
+
+/// A spool line as written: the event and the batch it belongs to.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    batch: Uuid,
+    #[serde(flatten)]
+    record: &'a ClickRecord,
+}
+
+/// A spool line as read. Lines without a batch id (none are written any
+/// more) form one batch per segment whose id is derived from the segment's
+/// name, so that replaying the same file twice still stores them once.
+#[derive(Deserialize)]
+struct LineIn {
+    #[serde(default)]
+    batch: Option<Uuid>,
+    #[serde(flatten)]
+    record: ClickRecord,
+}
 
 /// An open spool directory.
 #[derive(Debug)]
@@ -45,23 +71,25 @@ impl Spool {
         })
     }
 
-    /// Appends records and syncs them to disk.
-    pub fn append(&mut self, records: &[ClickRecord]) -> io::Result<()> {
-        for chunk in records.chunks(SEGMENT_RECORDS) {
-            let (_, file, count) = self.current_segment()?;
-            let mut buf = Vec::with_capacity(chunk.len() * 400);
-            for r in chunk {
-                serde_json::to_writer(&mut buf, r).map_err(io::Error::other)?;
-                buf.push(b'\n');
-            }
-            file.write_all(&buf)?;
-            file.sync_data()?;
-            *count += chunk.len();
-            let full = *count >= SEGMENT_RECORDS;
-            self.events += chunk.len() as u64;
-            if full {
-                self.seal()?;
-            }
+    /// Appends a batch, whole, to the current segment and syncs it to disk.
+    pub fn append(&mut self, batch: &Batch) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(batch.records.len() * 600);
+        for record in &batch.records {
+            let line = LineOut {
+                batch: batch.id,
+                record,
+            };
+            serde_json::to_writer(&mut buf, &line).map_err(io::Error::other)?;
+            buf.push(b'\n');
+        }
+        let (_, file, count) = self.current_segment()?;
+        file.write_all(&buf)?;
+        file.sync_data()?;
+        *count += batch.records.len();
+        let full = *count >= SEGMENT_RECORDS;
+        self.events += batch.records.len() as u64;
+        if full {
+            self.seal()?;
         }
         Ok(())
     }
@@ -127,22 +155,46 @@ pub fn reject(dir: &Path, records: &[ClickRecord]) -> io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Reads a sealed segment. Lines that do not parse (a torn write at a crash)
-/// are counted and skipped.
-pub fn read_segment(path: &Path) -> io::Result<(Vec<ClickRecord>, usize)> {
-    let mut records = Vec::new();
+/// Reads a sealed segment as the batches it holds, in order. Lines that do
+/// not parse (a torn write at a crash) are counted and skipped.
+pub fn read_segment(path: &Path) -> io::Result<(Vec<Batch>, usize)> {
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut legacy = Vec::new();
     let mut bad = 0;
     for line in BufReader::new(File::open(path)?).lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str(&line) {
-            Ok(r) => records.push(r),
+        match serde_json::from_str::<LineIn>(&line) {
+            Ok(LineIn {
+                batch: Some(id),
+                record,
+            }) => match batches.last_mut() {
+                Some(last) if last.id == id => last.records.push(record),
+                _ => batches.push(Batch {
+                    id,
+                    records: vec![record],
+                }),
+            },
+            Ok(LineIn {
+                batch: None,
+                record,
+            }) => legacy.push(record),
             Err(_) => bad += 1,
         }
     }
-    Ok((records, bad))
+    if !legacy.is_empty() {
+        let name = path.file_stem().unwrap_or_default().as_encoded_bytes();
+        let digest = Sha256::digest(name);
+        let mut id = [0; 16];
+        id.copy_from_slice(&digest[..16]);
+        batches.push(Batch {
+            id: Uuid::from_bytes(id),
+            records: legacy,
+        });
+    }
+    Ok((batches, bad))
 }
 
 fn segments(dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -183,6 +235,22 @@ mod tests {
         }
     }
 
+    #[test]
+    fn lines_without_a_batch_id_replay_under_an_id_derived_from_the_segment() {
+        let dir = tempdir();
+        let path = dir.join("clicks-0001.jsonl");
+        let lines: String = (0..3)
+            .map(|i| serde_json::to_string(&record(i)).unwrap() + "\n")
+            .collect();
+        fs::write(&path, lines).unwrap();
+        let (first, _) = read_segment(&path).unwrap();
+        let (again, _) = read_segment(&path).unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].records.len(), 3);
+        assert_eq!(first[0].id, again[0].id, "the same file gives the same id");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     fn tempdir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("lanterne-spool-{}", uuid::Uuid::now_v7()));
         fs::create_dir_all(&dir).unwrap();
@@ -193,8 +261,10 @@ mod tests {
     fn records_survive_a_round_trip_and_torn_lines_are_skipped() {
         let dir = tempdir();
         let mut spool = Spool::open(&dir).unwrap();
-        let written: Vec<_> = (0..5).map(record).collect();
-        spool.append(&written).unwrap();
+        let first = Batch::new((0..3).map(record).collect());
+        let second = Batch::new((3..5).map(record).collect());
+        spool.append(&first).unwrap();
+        spool.append(&second).unwrap();
         assert!(
             spool.sealed().unwrap().is_empty(),
             "the open segment is not replayable yet"
@@ -210,7 +280,11 @@ mod tests {
             .write_all(b"{\"id\":\"tor")
             .unwrap();
         let (read, bad) = read_segment(&segs[0]).unwrap();
-        assert_eq!(read, written);
+        assert_eq!(
+            read,
+            vec![first, second],
+            "batches keep their ids and events"
+        );
         assert_eq!(bad, 1);
         fs::remove_dir_all(dir).unwrap();
     }
@@ -220,7 +294,7 @@ mod tests {
         let dir = tempdir();
         let mut spool = Spool::open(&dir).unwrap();
         spool
-            .append(&(0..3).map(record).collect::<Vec<_>>())
+            .append(&Batch::new((0..3).map(record).collect()))
             .unwrap();
         drop(spool); // a crash: never sealed
         let spool = Spool::open(&dir).unwrap();

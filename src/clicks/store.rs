@@ -1,12 +1,12 @@
-//! ClickStore: the SQL of the clicks table — the idempotent batch insert,
+//! ClickStore: the SQL of the clicks tables — the exactly-once batch write,
 //! partition upkeep and retention.
 
 use std::fmt::Write as _;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::ClickRecord;
+use super::{Batch, ClickRecord};
 
 /// Whether PostgreSQL refused the data itself (SQLSTATE class 22, data
 /// exception, or 23, integrity violation) rather than being unreachable:
@@ -25,43 +25,135 @@ pub fn is_rejection(e: &sqlx::Error) -> bool {
 /// cannot go through UNNEST); a control character, absent from evidence ids.
 const EVIDENCE_SEP: &str = "\u{1f}";
 
-/// Writes a batch in one transaction: human clicks to `clicks` (`COPY` when
-/// the events were never sent, else a duplicate-skipping insert), previews to
-/// `share_events`, bots and prefetches to the ledger and their daily counts.
-/// Every part is idempotent on the event id, so a retried or replayed batch
-/// adds nothing twice. Returns the rows added.
-#[tracing::instrument(skip_all, fields(batch.rows = batch.len(), batch.careful = careful))]
+/// What writing a batch did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Rows added (clicks, share events and bot/prefetch ledger rows).
+    pub rows: u64,
+    /// Events PostgreSQL refused (bad data); set aside before the commit.
+    pub refused: Vec<ClickRecord>,
+    /// The batch had been stored before (a retry after a lost
+    /// acknowledgement, or a spool segment replayed twice): nothing was added.
+    pub duplicate: bool,
+}
+
+/// Writes a batch exactly once, in one transaction: its id goes to the
+/// `click_batches` ledger (if it is there already, the batch was stored
+/// before and nothing is written), human clicks go to `clicks` by `COPY`,
+/// previews to `share_events`, bots and prefetches to their ledger and daily
+/// counts.
+///
+/// If PostgreSQL refuses some events' data (SQLSTATE class 22 or 23), the
+/// batch is written again in halves under savepoints, recursively, until each
+/// refused event is alone; `set_aside` receives those before the commit, so
+/// that a commit whose acknowledgement is lost cannot lose them.
+#[tracing::instrument(skip_all, fields(batch.id = %batch.id, batch.rows = batch.records.len()))]
 pub async fn write_batch(
     pool: &PgPool,
-    batch: &[ClickRecord],
-    careful: bool,
+    batch: &Batch,
+    set_aside: impl FnOnce(&[ClickRecord]) -> std::io::Result<()>,
+) -> Result<Written, sqlx::Error> {
+    let Some(mut tx) = begin(pool, batch).await? else {
+        return Ok(Written {
+            duplicate: true,
+            ..Written::default()
+        });
+    };
+    // The common case: the whole batch in one go, no savepoint.
+    match write_records(&mut tx, &batch.records).await {
+        Ok(rows) => {
+            tx.commit().await?;
+            return Ok(Written {
+                rows,
+                ..Written::default()
+            });
+        }
+        Err(e) if is_rejection(&e) => tx.rollback().await?,
+        Err(e) => return Err(e),
+    }
+    let Some(mut tx) = begin(pool, batch).await? else {
+        return Ok(Written {
+            duplicate: true,
+            ..Written::default()
+        });
+    };
+    let (mut rows, mut refused) = (0, Vec::new());
+    let mut parts = vec![&batch.records[..]];
+    while let Some(part) = parts.pop() {
+        let mut savepoint = tx.begin().await?;
+        match write_records(&mut savepoint, part).await {
+            Ok(n) => {
+                savepoint.commit().await?;
+                rows += n;
+            }
+            Err(e) if is_rejection(&e) => {
+                savepoint.rollback().await?;
+                if part.len() > 1 {
+                    let (a, b) = part.split_at(part.len() / 2);
+                    parts.push(b);
+                    parts.push(a);
+                } else {
+                    refused.extend_from_slice(part);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !refused.is_empty() {
+        set_aside(&refused)?;
+    }
+    tx.commit().await?;
+    Ok(Written {
+        rows,
+        refused,
+        duplicate: false,
+    })
+}
+
+/// Opens the batch's transaction by recording its id; `None` if the batch
+/// was stored before.
+async fn begin<'c>(
+    pool: &'c PgPool,
+    batch: &Batch,
+) -> Result<Option<sqlx::Transaction<'c, sqlx::Postgres>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let fresh = sqlx::query(
+        "insert into click_batches (id, events) values ($1, $2) on conflict (id) do nothing",
+    )
+    .bind(batch.id)
+    .bind(i32::try_from(batch.records.len()).unwrap_or(i32::MAX))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(fresh.then_some(tx))
+}
+
+/// Writes events inside the caller's transaction; returns the rows added.
+async fn write_records(
+    conn: &mut PgConnection,
+    records: &[ClickRecord],
 ) -> Result<u64, sqlx::Error> {
-    let mut humans = Vec::with_capacity(batch.len());
+    let mut humans = Vec::with_capacity(records.len());
     let mut previews = Vec::new();
     let mut filtered = Vec::new();
-    for r in batch {
+    for r in records {
         match r.attribution.kind.as_str() {
             "preview" => previews.push(r),
             "bot" | "prefetch" => filtered.push(r),
             _ => humans.push(r),
         }
     }
-    let mut tx = pool.begin().await?;
     let mut rows = 0;
     if !humans.is_empty() {
-        rows += if careful {
-            insert_clicks(&mut tx, &humans).await?
-        } else {
-            copy_clicks(&mut tx, &humans).await?
-        };
+        rows += copy_clicks(&mut *conn, &humans).await?;
     }
     if !previews.is_empty() {
-        rows += insert_share_events(&mut tx, &previews).await?;
+        rows += insert_share_events(&mut *conn, &previews).await?;
     }
     if !filtered.is_empty() {
-        rows += count_filtered(&mut tx, &filtered).await?;
+        rows += count_filtered(&mut *conn, &filtered).await?;
     }
-    tx.commit().await?;
     Ok(rows)
 }
 
@@ -76,67 +168,8 @@ macro_rules! click_columns {
     };
 }
 
-/// Human clicks with a duplicate-skipping insert (one statement, UNNEST).
-async fn insert_clicks(
-    conn: &mut PgConnection,
-    batch: &[&ClickRecord],
-) -> Result<u64, sqlx::Error> {
-    let col = |f: fn(&ClickRecord) -> Option<&str>| batch.iter().map(|r| f(r)).collect::<Vec<_>>();
-    let done = sqlx::query(
-        concat!(
-            "insert into clicks (",
-            click_columns!(),
-            ") \
-         select id, at, link, method, ua, referer, site, mode, dest, usr, purpose, lang, dnt, gpc, \
-         channel, source, inapp, string_to_array(evidence, E'\\x1f'), browser, os, device, country, region, city, \
-         rhost, vhash, usource, umedium, ucampaign \
-         from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::text[], \
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], \
-         $14::bool[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], \
-         $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::bytea[], $27::text[], \
-         $28::text[], $29::text[]) \
-         as t(id, at, link, method, ua, referer, site, mode, dest, usr, purpose, lang, dnt, gpc, \
-         channel, source, inapp, evidence, browser, os, device, country, region, city, rhost, vhash, \
-         usource, umedium, ucampaign) \
-         on conflict do nothing"
-        ),
-    )
-    .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
-    .bind(col(|r| Some(r.method.as_str())))
-    .bind(col(|r| r.headers.user_agent.as_deref()))
-    .bind(col(|r| r.headers.referer.as_deref()))
-    .bind(col(|r| r.headers.sec_fetch_site.as_deref()))
-    .bind(col(|r| r.headers.sec_fetch_mode.as_deref()))
-    .bind(col(|r| r.headers.sec_fetch_dest.as_deref()))
-    .bind(col(|r| r.headers.sec_fetch_user.as_deref()))
-    .bind(col(|r| r.headers.purpose.as_deref()))
-    .bind(col(|r| r.headers.accept_language.as_deref()))
-    .bind(batch.iter().map(|r| r.headers.dnt).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.headers.gpc).collect::<Vec<_>>())
-    .bind(col(|r| r.attribution.channel.as_deref()))
-    .bind(col(|r| r.attribution.source.as_deref()))
-    .bind(col(|r| r.attribution.inapp.as_deref()))
-    .bind(batch.iter().map(|r| r.attribution.evidence.join(EVIDENCE_SEP)).collect::<Vec<_>>())
-    .bind(col(|r| r.attribution.browser.as_deref()))
-    .bind(col(|r| r.attribution.os.as_deref()))
-    .bind(col(|r| r.attribution.device.as_deref()))
-    .bind(col(|r| r.attribution.country.as_deref()))
-    .bind(col(|r| r.attribution.region.as_deref()))
-    .bind(col(|r| r.attribution.city.as_deref()))
-    .bind(col(|r| r.attribution.referrer_host.as_deref()))
-    .bind(batch.iter().map(|r| r.attribution.visitor_hash.as_deref()).collect::<Vec<_>>())
-    .bind(col(|r| r.attribution.utm_source.as_deref()))
-    .bind(col(|r| r.attribution.utm_medium.as_deref()))
-    .bind(col(|r| r.attribution.utm_campaign.as_deref()))
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// Human clicks never sent before, with `COPY` (PostgreSQL's fastest bulk
-/// path; it cannot skip duplicates, hence only for fresh events).
+/// Human clicks with `COPY`, PostgreSQL's fastest bulk path (duplicates are
+/// ruled out by the batch ledger, so nothing needs skipping).
 async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<u64, sqlx::Error> {
     let mut data = String::with_capacity(batch.len() * 400);
     for r in batch {
@@ -336,6 +369,16 @@ pub async fn drop_partitions_before(
         .await?;
     }
     Ok(old.into_iter().map(|(n,)| n).collect())
+}
+
+/// Forgets the ids of batches written before `cutoff`.
+#[tracing::instrument(skip_all)]
+pub async fn prune_batches(pool: &PgPool, cutoff: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("delete from click_batches where written_at < $1")
+        .bind(cutoff)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Deletes ledger rows of bots and prefetches older than `cutoff` (their

@@ -1,9 +1,11 @@
 //! The click writer: one task that turns queued events into stored rows.
-//! It batches by size and interval, keeps one insert in flight while it goes
-//! on receiving, retries with backoff when the database fails, keeps events
-//! in memory up to `clicks.memory_buffer` and spools the excess to disk,
-//! replays the spool once the database answers, and on shutdown drains what
-//! it can within the deadline and spools the rest. It never drops an event.
+//! It forms batches by size and interval (a batch, once formed, never
+//! changes: it is the unit of exactly-once), keeps one write in flight while
+//! it goes on receiving, retries with backoff when the database fails, keeps
+//! events in memory up to `clicks.memory_buffer` and spools whole batches
+//! beyond it, replays the spool once the database answers, and on shutdown
+//! drains what it can within the deadline and spools the rest. It never
+//! drops an event.
 
 use std::{
     collections::VecDeque,
@@ -21,10 +23,9 @@ use tokio::{
 };
 
 use super::{
-    ClickEvent, ClickRecord, FlushError, WriterMsg,
+    Batch, ClickEvent, ClickRecord, FlushError, WriterMsg,
     enrich::Enricher,
     jobs::{self, Done, Job},
-    spool,
     spool::Spool,
 };
 use crate::config::ClickSettings;
@@ -51,14 +52,16 @@ pub struct Writer {
     spool: Spool,
     enricher: Enricher,
     cfg: ClickSettings,
-    pending: VecDeque<ClickRecord>,
+    // Events not yet in a batch.
+    open: Vec<ClickRecord>,
+    // Formed batches waiting to be written, oldest first.
+    batches: VecDeque<Batch>,
+    // The batch being written, kept so that shutdown can spool it if the
+    // write does not finish in time (the ledger makes that safe either way).
+    sending: Option<Arc<Batch>>,
     waiters: Vec<oneshot::Sender<Result<(), FlushError>>>,
     retry_at: Option<Instant>,
     delay: Duration,
-    // Set by a failure: events may have been sent before (a write can commit
-    // and still fail to be acknowledged), so writes skip duplicates until
-    // everything buffered at the time is in. Otherwise the faster COPY is used.
-    careful: bool,
     report: WriterReport,
 }
 
@@ -80,10 +83,11 @@ impl Writer {
             enricher,
             delay: cfg.retry_min,
             cfg,
-            pending: VecDeque::new(),
+            open: Vec::new(),
+            batches: VecDeque::new(),
+            sending: None,
             waiters: Vec::new(),
             retry_at: None,
-            careful: false,
             report: WriterReport::default(),
         }
     }
@@ -143,40 +147,48 @@ impl Writer {
         if self.retry_at.is_some_and(|t| Instant::now() < t) && !forced {
             return None;
         }
-        if !self.pending.is_empty() && (due || forced || self.pending.len() >= self.cfg.batch_size)
-        {
-            let n = self.pending.len().min(self.cfg.batch_size);
-            let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
+        if self.batches.is_empty() && !self.open.is_empty() && (due || forced) {
+            self.form_batch();
+        }
+        if let Some(batch) = self.batches.pop_front() {
+            let batch = Arc::new(batch);
+            self.sending = Some(batch.clone());
             return Some(Box::pin(jobs::insert(
                 self.pool.clone(),
                 batch,
-                self.careful,
+                self.spool.dir().to_owned(),
             )));
         }
-        if self.pending.is_empty() && self.spool.events() > 0 {
+        if self.spool.events() > 0 {
             if let Err(e) = self.spool.seal() {
                 tracing::error!(error = %e, "cannot seal the click spool segment");
             }
             let segment = self.spool.sealed().ok()?.into_iter().next()?;
-            return Some(Box::pin(jobs::replay(
-                self.pool.clone(),
-                segment,
-                self.cfg.batch_size,
-            )));
+            return Some(Box::pin(jobs::replay(self.pool.clone(), segment)));
         }
         None
     }
 
+    /// Turns the events not yet in a batch into one.
+    fn form_batch(&mut self) {
+        if !self.open.is_empty() {
+            let records = mem::take(&mut self.open);
+            self.batches.push_back(Batch::new(records));
+        }
+    }
+
+    /// Events held in memory.
+    fn buffered(&self) -> usize {
+        self.open.len() + self.batches.iter().map(|b| b.records.len()).sum::<usize>()
+    }
+
     /// Books the outcome of a job: counters, backoff, and on failure puts the
-    /// batch back in front (a replayed segment simply stays on disk).
+    /// batch back in front, unchanged (a replayed segment simply stays on disk).
     fn finish(&mut self, done: Done) {
+        self.sending = None;
         match (done.result, done.job) {
             (Ok(rows), job) => {
-                if !done.refused.is_empty() {
-                    self.set_aside(&done.refused);
-                }
                 self.retry_at = None;
-                self.careful &= !self.pending.is_empty();
                 self.delay = self.cfg.retry_min;
                 self.report.written += rows;
                 metrics::counter!("lanterne_click_batches_written_total").increment(1);
@@ -188,16 +200,12 @@ impl Writer {
                 }
             }
             (Err(error), job) => {
-                self.careful = true;
                 metrics::counter!("lanterne_click_write_errors_total").increment(1);
                 tracing::warn!(error = %error, retry_in_ms = self.delay.as_millis() as u64, "click write failed; events kept");
                 self.retry_at = Some(Instant::now() + self.delay);
                 self.delay = (self.delay * 2).min(self.cfg.retry_max);
                 if let Job::Insert(batch) = job {
-                    let batch = Arc::try_unwrap(batch).unwrap_or_else(|b| (*b).clone());
-                    for r in batch.into_iter().rev() {
-                        self.pending.push_front(r);
-                    }
+                    self.batches.push_front(unshare(batch));
                 }
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Err(FlushError::Unavailable(error.clone())));
@@ -210,10 +218,7 @@ impl Writer {
     fn drain_queue(&mut self) -> bool {
         loop {
             match self.rx.try_recv() {
-                Ok(WriterMsg::Click(ev)) => {
-                    let record = self.enricher.enrich(ev);
-                    self.pending.push_back(record);
-                }
+                Ok(WriterMsg::Click(ev)) => self.accept(ev),
                 Ok(WriterMsg::Flush(w)) => self.waiters.push(w),
                 Err(mpsc::error::TryRecvError::Empty) => return true,
                 Err(mpsc::error::TryRecvError::Disconnected) => return false,
@@ -221,55 +226,59 @@ impl Writer {
         }
     }
 
-    /// Keeps events the database refused on disk, out of the way of the others.
-    fn set_aside(&mut self, records: &[ClickRecord]) {
-        metrics::counter!("lanterne_clicks_rejected_total").increment(records.len() as u64);
-        match spool::reject(self.spool.dir(), records) {
-            Ok(path) => {
-                tracing::error!(clicks.count = records.len(), spool.rejected = %path.display(), "the database refused clicks; set aside")
-            }
-            // Keep them in memory rather than lose them; they will be refused again.
-            Err(e) => {
-                tracing::error!(error = %e, "refused clicks could not be set aside; keeping them in memory");
-                self.pending.extend(records.iter().cloned());
-            }
+    /// Enriches an event into the open batch; a full batch is formed.
+    fn accept(&mut self, ev: ClickEvent) {
+        let record = self.enricher.enrich(ev);
+        self.open.push(record);
+        if self.open.len() >= self.cfg.batch_size {
+            self.form_batch();
         }
     }
 
     /// Moves events that overflowed the queue into the buffer.
     fn drain_overflow(&mut self) {
         let spilled = mem::take(&mut *self.overflow.lock().unwrap_or_else(|p| p.into_inner()));
-        let enricher = &mut self.enricher;
-        self.pending
-            .extend(spilled.into_iter().map(|ev| enricher.enrich(ev)));
+        for ev in spilled {
+            self.accept(ev);
+        }
     }
 
-    /// Keeps memory bounded: the newest events beyond the buffer go to disk.
+    /// Keeps memory bounded: the newest whole batches beyond the buffer go to disk.
     fn spool_excess(&mut self) {
         let limit = self.cfg.memory_buffer;
-        if self.pending.len() <= limit {
+        let mut held = self.buffered();
+        if held <= limit {
             return;
         }
-        let excess: Vec<ClickRecord> = self.pending.drain(limit..).collect();
-        self.spool_records(excess);
+        self.form_batch();
+        let mut spill = Vec::new();
+        while held > limit {
+            let Some(batch) = self.batches.pop_back() else {
+                break;
+            };
+            held -= batch.records.len();
+            spill.push(batch);
+        }
+        for batch in spill.into_iter().rev() {
+            self.spool_batch(batch);
+        }
     }
 
-    fn spool_records(&mut self, records: Vec<ClickRecord>) {
-        match self.spool.append(&records) {
-            Ok(()) => {
-                metrics::counter!("lanterne_clicks_spooled_total").increment(records.len() as u64)
-            }
+    fn spool_batch(&mut self, batch: Batch) {
+        match self.spool.append(&batch) {
+            Ok(()) => metrics::counter!("lanterne_clicks_spooled_total")
+                .increment(batch.records.len() as u64),
             Err(e) => {
                 // Disk full or unwritable: keep them in memory rather than lose them.
                 tracing::error!(error = %e, "cannot write the click spool; keeping events in memory");
-                self.pending.extend(records);
+                self.batches.push_back(batch);
             }
         }
     }
 
     /// Answers flush requests once nothing is buffered, in flight or spooled.
     fn answer_waiters_if_idle(&mut self) {
-        if self.pending.is_empty() && self.spool.events() == 0 && self.overflow_is_empty() {
+        if self.buffered() == 0 && self.spool.events() == 0 && self.overflow_is_empty() {
             for w in self.waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
@@ -285,7 +294,7 @@ impl Writer {
 
     fn publish_gauges(&self) {
         metrics::gauge!("lanterne_click_queue_depth").set(self.rx.len() as f64);
-        metrics::gauge!("lanterne_click_buffer_events").set(self.pending.len() as f64);
+        metrics::gauge!("lanterne_click_buffer_events").set(self.buffered() as f64);
         metrics::gauge!("lanterne_click_spool_events").set(self.spool.events() as f64);
     }
 
@@ -295,50 +304,51 @@ impl Writer {
         self.rx.close();
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
-                WriterMsg::Click(ev) => {
-                    let record = self.enricher.enrich(ev);
-                    self.pending.push_back(record);
-                }
+                WriterMsg::Click(ev) => self.accept(ev),
                 WriterMsg::Flush(w) => self.waiters.push(w),
             }
         }
         self.drain_overflow();
+        self.form_batch();
         if let Some(job) = in_flight {
-            match tokio::time::timeout_at(until, job).await {
-                Ok(done) => self.finish(done),
-                // The batch may or may not have committed: spool it; replay is idempotent.
-                Err(_) => tracing::warn!("click write still running at the shutdown deadline"),
+            if let Ok(done) = tokio::time::timeout_at(until, job).await {
+                self.finish(done);
             }
         }
-        while !self.pending.is_empty() && Instant::now() < until {
-            let n = self.pending.len().min(self.cfg.batch_size);
-            let batch = Arc::new(self.pending.drain(..n).collect::<Vec<_>>());
-            match tokio::time::timeout_at(
-                until,
-                jobs::insert(self.pool.clone(), batch.clone(), true),
-            )
-            .await
-            {
+        while Instant::now() < until && self.sending.is_none() {
+            let Some(batch) = self.batches.pop_front() else {
+                break;
+            };
+            let batch = Arc::new(batch);
+            self.sending = Some(batch.clone());
+            let job = jobs::insert(self.pool.clone(), batch, self.spool.dir().to_owned());
+            match tokio::time::timeout_at(until, job).await {
                 Ok(done) if done.result.is_ok() => self.finish(done),
                 Ok(done) => {
                     self.finish(done);
                     break;
                 }
-                Err(_) => {
-                    self.pending
-                        .extend(Arc::try_unwrap(batch).unwrap_or_else(|b| (*b).clone()));
-                    break;
-                }
+                Err(_) => break,
             }
         }
-        let rest: Vec<ClickRecord> = self.pending.drain(..).collect();
-        if !rest.is_empty() {
-            self.spool_records(rest);
+        if let Some(batch) = self.sending.take() {
+            // Cut by the deadline: it may or may not have committed. Spooled
+            // under its id, it is stored once either way.
+            tracing::warn!(batch.id = %batch.id, "click write still running at the shutdown deadline; spooling its batch");
+            self.batches.push_front(unshare(batch));
+        }
+        while let Some(batch) = self.batches.pop_front() {
+            let before = self.batches.len();
+            self.spool_batch(batch);
+            if self.batches.len() > before {
+                // The spool refused it (and kept it in memory): stop trying.
+                break;
+            }
         }
         if let Err(e) = self.spool.seal() {
             tracing::error!(error = %e, "cannot seal the click spool at shutdown");
         }
-        let left = self.pending.len();
+        let left = self.buffered();
         if left > 0 {
             tracing::error!(
                 clicks.lost = left,
@@ -357,4 +367,9 @@ impl Writer {
         );
         self.report
     }
+}
+
+/// The batch of a finished job (the writer held the only other reference).
+fn unshare(batch: Arc<Batch>) -> Batch {
+    Arc::try_unwrap(batch).unwrap_or_else(|b| (*b).clone())
 }

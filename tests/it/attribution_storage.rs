@@ -214,103 +214,72 @@ async fn bots_and_prefetches_are_counted_per_day_and_never_as_clicks() {
 }
 
 #[tokio::test]
-async fn writing_the_same_batch_twice_counts_nothing_twice() {
-    use lanterne::clicks::{ClickRecord, store};
+async fn a_batch_written_twice_is_stored_once_whatever_its_kinds() {
+    use lanterne::clicks::{Batch, ClickRecord, StoredAttribution, now_micros, store};
     let app = spawn().await;
     let link = app
         .new_link(json!({"destination": "https://shop.example/"}))
         .await;
-    let slug = link["slug"].as_str().unwrap();
-    get(&app, slug, &[("user-agent", "python-requests/2.31.0")]).await;
-    get(&app, slug, &[("user-agent", WHATSAPP_PREVIEW)]).await;
-    get(&app, slug, &[("user-agent", IPHONE_SAFARI)]).await;
-    app.flush_clicks().await;
+    let link_id = link["id"].as_i64().unwrap();
+    let record = |i: usize, kind: &str, source: Option<&str>| ClickRecord {
+        id: uuid::Uuid::now_v7(),
+        occurred_at: now_micros(),
+        link_id,
+        method: "GET".into(),
+        headers: lanterne::clicks::CapturedHeaders {
+            user_agent: Some(format!("Mozilla/5.0 tab\there \\ backslash {i}")),
+            ..Default::default()
+        },
+        attribution: StoredAttribution {
+            kind: kind.into(),
+            source: source.map(Into::into),
+            evidence: vec!["inapp_ua:instagram".into(), "odd \"quote\", comma".into()],
+            visitor_hash: Some(vec![0, 1, 254, 255]),
+            ..Default::default()
+        },
+    };
+    let mut records: Vec<ClickRecord> = (0..50).map(|i| record(i, "human", None)).collect();
+    records.push(record(50, "preview", Some("whatsapp")));
+    records.push(record(51, "bot", Some("python-requests")));
+    records.push(record(52, "prefetch", None));
+    let batch = Batch::new(records);
+    let no_refusal = |_: &[ClickRecord]| -> std::io::Result<()> { panic!("nothing is refused") };
 
-    // Rebuild the stored records from the spool format and write them again.
-    let records: Vec<ClickRecord> = spooled_copy(&app).await;
-    assert_eq!(records.len(), 3);
-    let added = store::write_batch(&app.db, &records, true).await.unwrap();
-    assert_eq!(added, 0, "a replay adds nothing");
-    let bots: i64 = sqlx::query_scalar("select requests from link_daily_counts where link_id = $1")
-        .bind(link["id"].as_i64())
+    let first = store::write_batch(&app.db, &batch, no_refusal)
+        .await
+        .unwrap();
+    assert_eq!((first.rows, first.duplicate), (53, false));
+    // The commit went through but its acknowledgement was lost: written again.
+    let again = store::write_batch(&app.db, &batch, no_refusal)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.rows, again.duplicate),
+        (0, true),
+        "the retry adds nothing"
+    );
+
+    assert_eq!(app.clicks_of(link_id).await, 50);
+    let shares: i64 = sqlx::query_scalar("select count(*) from share_events where link_id = $1")
+        .bind(link_id)
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(bots, 1);
-}
-
-/// The stored events, as the spool would hold them.
-async fn spooled_copy(app: &TestApp) -> Vec<lanterne::clicks::ClickRecord> {
-    let rows: Vec<(
-        uuid::Uuid,
-        time::OffsetDateTime,
-        i64,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
-        "select id, occurred_at, link_id, 'human', null::text from clicks \
-         union all select id, occurred_at, link_id, 'preview', app from share_events \
-         union all select id, occurred_at, link_id, kind, source from filtered_requests",
+    assert_eq!(shares, 1);
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "select kind, requests from link_daily_counts where link_id = $1 order by kind",
     )
+    .bind(link_id)
     .fetch_all(&app.db)
     .await
     .unwrap();
-    rows.into_iter()
-        .map(
-            |(id, occurred_at, link_id, kind, source)| lanterne::clicks::ClickRecord {
-                id,
-                occurred_at,
-                link_id,
-                method: "GET".into(),
-                headers: Default::default(),
-                attribution: lanterne::clicks::StoredAttribution {
-                    kind,
-                    source,
-                    ..Default::default()
-                },
-            },
-        )
-        .collect()
-}
-
-#[tokio::test]
-async fn a_batch_sent_by_copy_and_again_after_a_lost_acknowledgement_is_stored_once() {
-    use lanterne::clicks::{ClickRecord, StoredAttribution, now_micros, store};
-    let app = spawn().await;
-    let link = app
-        .new_link(json!({"destination": "https://shop.example/"}))
-        .await;
-    let batch: Vec<ClickRecord> = (0..50)
-        .map(|i| ClickRecord {
-            id: uuid::Uuid::now_v7(),
-            occurred_at: now_micros(),
-            link_id: link["id"].as_i64().unwrap(),
-            method: "GET".into(),
-            headers: lanterne::clicks::CapturedHeaders {
-                user_agent: Some(format!("Mozilla/5.0 tab\there \\ backslash {i}")),
-                ..Default::default()
-            },
-            attribution: StoredAttribution {
-                kind: "human".into(),
-                evidence: vec!["inapp_ua:instagram".into(), "odd \"quote\", comma".into()],
-                visitor_hash: Some(vec![0, 1, 254, 255]),
-                ..Default::default()
-            },
-        })
-        .collect();
     assert_eq!(
-        store::write_batch(&app.db, &batch, false).await.unwrap(),
-        50,
-        "COPY path"
-    );
-    assert_eq!(
-        store::write_batch(&app.db, &batch, true).await.unwrap(),
-        0,
-        "the careful retry adds nothing"
+        counts,
+        vec![("bot".to_owned(), 1), ("prefetch".to_owned(), 1)]
     );
     let (ua, evidence, hash): (String, Vec<String>, Vec<u8>) =
         sqlx::query_as("select user_agent, evidence, visitor_hash from clicks where id = $1")
-            .bind(batch[7].id)
+            .bind(batch.records[7].id)
             .fetch_one(&app.db)
             .await
             .unwrap();
@@ -320,6 +289,56 @@ async fn a_batch_sent_by_copy_and_again_after_a_lost_acknowledgement_is_stored_o
     );
     assert_eq!(evidence, vec!["inapp_ua:instagram", "odd \"quote\", comma"]);
     assert_eq!(hash, vec![0, 1, 254, 255]);
+}
+
+#[tokio::test]
+async fn refused_events_are_set_aside_before_the_rest_of_their_batch_commits() {
+    use lanterne::clicks::{Batch, ClickRecord, StoredAttribution, now_micros, store};
+    let app = spawn().await;
+    let link = app
+        .new_link(json!({"destination": "https://shop.example/"}))
+        .await;
+    let link_id = link["id"].as_i64().unwrap();
+    let record = |ua: String| ClickRecord {
+        id: uuid::Uuid::now_v7(),
+        occurred_at: now_micros(),
+        link_id,
+        method: "GET".into(),
+        headers: lanterne::clicks::CapturedHeaders {
+            user_agent: Some(ua),
+            ..Default::default()
+        },
+        attribution: StoredAttribution {
+            kind: "human".into(),
+            ..Default::default()
+        },
+    };
+    // NUL bytes: PostgreSQL refuses them in text (SQLSTATE 22021).
+    let records: Vec<ClickRecord> = (0..40)
+        .map(|i| {
+            if i == 3 || i == 31 {
+                record(format!("bad\u{0}agent {i}"))
+            } else {
+                record(format!("Mozilla/5.0 good {i}"))
+            }
+        })
+        .collect();
+    let batch = Batch::new(records);
+    let mut set_aside = Vec::new();
+    let written = store::write_batch(&app.db, &batch, |r: &[ClickRecord]| {
+        set_aside.extend(r.iter().map(|r| r.id));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(written.rows, 38);
+    assert_eq!(set_aside, vec![batch.records[3].id, batch.records[31].id]);
+    assert_eq!(app.clicks_of(link_id).await, 38);
+    let again = store::write_batch(&app.db, &batch, |_: &[ClickRecord]| Ok(()))
+        .await
+        .unwrap();
+    assert!(again.duplicate, "the batch, refusals included, is done");
+    assert_eq!(app.clicks_of(link_id).await, 38);
 }
 
 #[tokio::test]
