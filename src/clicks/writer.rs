@@ -310,10 +310,10 @@ impl Writer {
         }
         self.drain_overflow();
         self.form_batch();
-        if let Some(job) = in_flight {
-            if let Ok(done) = tokio::time::timeout_at(until, job).await {
-                self.finish(done);
-            }
+        if let Some(job) = in_flight
+            && let Ok(done) = tokio::time::timeout_at(until, job).await
+        {
+            self.finish(done);
         }
         while Instant::now() < until && self.sending.is_none() {
             let Some(batch) = self.batches.pop_front() else {
