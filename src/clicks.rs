@@ -5,6 +5,7 @@
 
 pub mod enrich;
 mod jobs;
+mod pgcopy;
 pub mod spool;
 pub mod store;
 pub mod visitor;
