@@ -11,6 +11,7 @@ mod device;
 mod evidence;
 mod inapp;
 pub mod jsonl;
+pub mod memo;
 mod previews;
 mod referrers;
 mod rules;

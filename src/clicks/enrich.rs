@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{ClickEvent, ClickRecord, StoredAttribution, visitor::Salts};
 use crate::{
-    attribution::{self, Classifier, Kind, LinkFacts, RecentPreview, Signals},
+    attribution::{self, Classifier, Kind, LinkFacts, RecentPreview, Signals, memo::Memo},
     geo::GeoDb,
     links::SlugKind,
 };
@@ -20,6 +20,7 @@ const PREVIEWS_PER_LINK: usize = 8;
 /// Classifier, geography, salts, and the recent previews of each link.
 pub struct Enricher {
     classifier: Arc<Classifier>,
+    memo: Memo,
     geo: Arc<GeoDb>,
     salts: Salts,
     window: Duration,
@@ -38,6 +39,7 @@ impl Enricher {
     ) -> Enricher {
         Enricher {
             classifier,
+            memo: Memo::default(),
             geo,
             salts,
             window,
@@ -75,7 +77,9 @@ impl Enricher {
             },
         };
         let recent = self.recent_previews(link.id, ev.occurred_at);
-        let a = self.classifier.classify(&signals, &facts, &recent);
+        let a = self
+            .memo
+            .classify(&self.classifier, &signals, &facts, &recent);
         if let (Kind::Preview, Some(app)) = (a.kind, &a.source) {
             self.remember_preview(link.id, app, ev.occurred_at);
         }
