@@ -89,9 +89,11 @@ async fn unknown_disabled_and_expired_links_get_their_pages_and_no_click() {
         .await
         .unwrap();
     let slug = soon["slug"].as_str().unwrap();
-    let mut status = 0;
+    let (mut status, mut redirects) = (0, 0);
     for _ in 0..100 {
         status = app.visit(slug).await.status().as_u16();
+        // Until the notification lands, the cached copy still redirects.
+        redirects += i64::from(status == 302);
         if status == 410 {
             break;
         }
@@ -107,7 +109,7 @@ async fn unknown_disabled_and_expired_links_get_their_pages_and_no_click() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(clicks, 0, "only redirects count");
+    assert_eq!(clicks, redirects, "only redirects count");
 }
 
 #[tokio::test]
