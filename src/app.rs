@@ -179,11 +179,21 @@ impl App {
         for task in self.background {
             task.abort();
         }
-        self.state.pool.close().await;
+        // Closing says goodbye to each connection; a database that stopped
+        // answering must not hold the exit (the clicks are safe by now).
+        if tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.pool.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections did not close in time; leaving them");
+        }
         served.context("the HTTP server failed")?;
         Ok(report)
     }
 }
+
+/// Longest wait for the database connections to close at shutdown.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The configured geography database, if any.
 pub fn geo_path(settings: &Settings) -> Option<&std::path::Path> {

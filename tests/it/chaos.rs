@@ -1,5 +1,7 @@
 //! A TCP proxy owned by a test, between the app and PostgreSQL, that can cut
-//! every connection and refuse new ones (crates.io's ChaosProxy idea).
+//! every connection and refuse new ones (crates.io's ChaosProxy idea), or
+//! stall them: connections stay open and nothing goes through, as when a
+//! network partition swallows packets.
 
 use std::{
     net::SocketAddr,
@@ -11,6 +13,7 @@ use std::{
 
 use tokio::{
     net::{TcpListener, TcpStream},
+    sync::watch,
     task::JoinHandle,
 };
 
@@ -18,6 +21,7 @@ use tokio::{
 pub struct ChaosProxy {
     addr: SocketAddr,
     broken: Arc<AtomicBool>,
+    stalled: watch::Sender<bool>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
 }
@@ -29,7 +33,8 @@ impl ChaosProxy {
         let addr = listener.local_addr().unwrap();
         let broken = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (b, c) = (broken.clone(), connections.clone());
+        let (stalled, _) = watch::channel(false);
+        let (b, c, s) = (broken.clone(), connections.clone(), stalled.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if b.load(Ordering::SeqCst) {
@@ -37,9 +42,16 @@ impl ChaosProxy {
                     continue;
                 }
                 let upstream = upstream.clone();
+                let mut stall = s.subscribe();
                 let task = tokio::spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
+                            _ = stall.wait_for(|s| *s) => {}
+                        }
+                        // Stalled: hold both ends open, pass nothing.
+                        std::future::pending::<()>().await;
+                        drop((client, server));
                     }
                 });
                 c.lock().unwrap().push(task);
@@ -48,6 +60,7 @@ impl ChaosProxy {
         ChaosProxy {
             addr,
             broken,
+            stalled,
             connections,
             accept,
         }
@@ -67,6 +80,12 @@ impl ChaosProxy {
         for task in self.connections.lock().unwrap().drain(..) {
             task.abort();
         }
+    }
+
+    /// Stops all traffic while keeping every connection open (a write
+    /// then neither succeeds nor fails; it waits).
+    pub fn stall(&self) {
+        self.stalled.send_replace(true);
     }
 
     /// Lets connections through again.

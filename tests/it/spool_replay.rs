@@ -114,6 +114,53 @@ async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
     assert!(spool_files(&spool_dir).is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_still_hanging_at_the_shutdown_deadline_is_spooled_and_stored_once() {
+    let proxy = ChaosProxy::start(upstream()).await;
+    let db = create_database().await;
+    let app = TestApp::spawn_with(Options {
+        database_url: Some(proxy.url(&db)),
+        database: Some(db.clone()),
+        tweak: Box::new(|s: &mut lanterne::config::Settings| {
+            s.server.shutdown_deadline = Duration::from_millis(500);
+        }),
+        ..Options::default()
+    })
+    .await;
+    let spool_dir = app.spool_dir.clone();
+    let link = app
+        .new_link(json!({"destination": "https://shop.example/"}))
+        .await;
+    let (id, slug) = (
+        link["id"].as_i64().unwrap(),
+        link["slug"].as_str().unwrap().to_owned(),
+    );
+    // The database stops answering without closing anything: the writer's
+    // next batch hangs in flight.
+    proxy.stall();
+    for _ in 0..50 {
+        assert_eq!(app.visit(&slug).await.status(), 302);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let report = app.stop().await;
+    assert_eq!(report.written, 0);
+    assert_eq!(
+        report.spooled, 50,
+        "the batch cut by the deadline is on disk, not lost"
+    );
+    drop(proxy);
+
+    let restarted = TestApp::spawn_with(Options {
+        database: Some(db),
+        spool_dir: Some(spool_dir.clone()),
+        ..Options::default()
+    })
+    .await;
+    restarted.flush_clicks().await;
+    assert_eq!(restarted.clicks_and_ids(id).await, (50, 50), "each once");
+    assert!(spool_files(&spool_dir).is_empty());
+}
+
 #[tokio::test]
 async fn events_the_database_refuses_are_set_aside_and_the_others_stored() {
     use lanterne::clicks::{CapturedHeaders, ClickRecord, StoredAttribution, now_micros};
