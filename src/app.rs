@@ -108,12 +108,11 @@ impl App {
             attribution.preview_window,
         );
 
-        let (clicks, rx, overflow) = ClickSender::channel(settings.clicks.queue_capacity);
+        let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
         let (writer_stop, stop_rx) = watch::channel(false);
         let writer = Writer::new(
             pool.clone(),
-            rx,
-            overflow,
+            receiver,
             spool,
             enricher,
             settings.clicks.clone(),

@@ -1,20 +1,18 @@
 //! Click capture: the `ClickEvent` a redirect hands over, the `ClickRecord`
 //! that is stored, and `ClickSender`, the only clicks API the redirect sees.
-//! `send` never waits: the event goes into a bounded queue, or, when the queue
-//! is full, into an overflow list the writer drains — a click is never dropped.
+//! `send` never waits and never refuses: the event goes into the sharded
+//! `ClickQueue` the writer drains — a click is never dropped.
 
 pub mod enrich;
 mod jobs;
 mod pgcopy;
+pub mod queue;
 pub mod spool;
 pub mod store;
 pub mod visitor;
 pub mod writer;
 
-use std::{
-    net::IpAddr,
-    sync::{Arc, Mutex},
-};
+use std::{net::IpAddr, sync::Arc};
 
 use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
@@ -23,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::links::cache::CachedLink;
+use queue::ClickQueue;
 
 /// Longest `User-Agent` kept (real ones are under 512 bytes; bots pad theirs).
 pub const MAX_USER_AGENT: usize = 1024;
@@ -145,11 +144,13 @@ impl RawHeaders {
         }
     }
 
-    /// The `User-Agent` as the classifier should see it: longer than the
-    /// stored copy, so that an oversized one is still recognised as such.
-    pub fn user_agent_for_classifier(&self) -> Option<String> {
+    /// The `User-Agent` as the classifier should see it, when it is longer
+    /// than the stored copy (so that an oversized one is still recognised as
+    /// such); `None` when the stored copy is the whole of it.
+    pub fn long_user_agent(&self) -> Option<String> {
         self.user_agent
             .as_ref()
+            .filter(|v| v.len() > MAX_USER_AGENT)
             .map(|v| capped(v.as_bytes(), MAX_CLASSIFIED_USER_AGENT))
     }
 
@@ -193,8 +194,12 @@ pub struct CapturedHeaders {
 
 /// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
 fn capped(bytes: &[u8], max: usize) -> String {
-    let s = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
-    let mut s = s.into_owned();
+    let cut = &bytes[..bytes.len().min(max)];
+    // Header values are nearly always ASCII: validate and copy once.
+    if let Ok(s) = std::str::from_utf8(cut) {
+        return s.to_owned();
+    }
+    let mut s = String::from_utf8_lossy(cut).into_owned();
     // The cut may have split a character into U+FFFD; that is fine for analysis.
     if s.len() > max {
         let mut end = max;
@@ -318,16 +323,8 @@ pub struct StoredAttribution {
     pub utm_campaign: Option<String>,
 }
 
-/// Messages to the writer task.
-// Clicks are nearly all the traffic: boxing them would cost an allocation each.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum WriterMsg {
-    /// A captured click.
-    Click(ClickEvent),
-    /// Write everything received so far, then answer.
-    Flush(oneshot::Sender<Result<(), FlushError>>),
-}
+/// A flush request: answered once everything sent before it is stored.
+pub type FlushWaiter = oneshot::Sender<Result<(), FlushError>>;
 
 /// Why a flush could not complete.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -341,55 +338,55 @@ pub enum FlushError {
 }
 
 /// Handle the redirect uses to pass clicks on. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClickSender {
-    tx: mpsc::Sender<WriterMsg>,
-    overflow: Arc<Mutex<Vec<ClickEvent>>>,
+    queue: Arc<ClickQueue>,
+    flushes: mpsc::Sender<FlushWaiter>,
+}
+
+/// The writer's ends: the queue, and flush requests (closed once every
+/// [`ClickSender`] is gone).
+pub struct ClickReceiver {
+    /// Queued events.
+    pub queue: Arc<ClickQueue>,
+    /// Flush requests.
+    pub flushes: mpsc::Receiver<FlushWaiter>,
+}
+
+impl std::fmt::Debug for ClickSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickSender").finish_non_exhaustive()
+    }
 }
 
 impl ClickSender {
-    /// A sender and the receiving ends the writer owns.
-    pub fn channel(
-        capacity: usize,
-    ) -> (
-        ClickSender,
-        mpsc::Receiver<WriterMsg>,
-        Arc<Mutex<Vec<ClickEvent>>>,
-    ) {
-        let (tx, rx) = mpsc::channel(capacity);
-        let overflow = Arc::new(Mutex::new(Vec::new()));
+    /// A sender and the receiving ends the writer owns; `capacity` events
+    /// may wait before they count as overflow (they are kept all the same).
+    pub fn channel(capacity: usize) -> (ClickSender, ClickReceiver) {
+        let queue = Arc::new(ClickQueue::new(capacity));
+        let (flushes, flush_rx) = mpsc::channel(64);
         (
             ClickSender {
-                tx,
-                overflow: overflow.clone(),
+                queue: queue.clone(),
+                flushes,
             },
-            rx,
-            overflow,
+            ClickReceiver {
+                queue,
+                flushes: flush_rx,
+            },
         )
     }
 
     /// Hands a click to the writer without waiting.
     pub fn send(&self, ev: ClickEvent) {
-        if let Err(e) = self.tx.try_send(WriterMsg::Click(ev)) {
-            let (mpsc::error::TrySendError::Full(WriterMsg::Click(ev))
-            | mpsc::error::TrySendError::Closed(WriterMsg::Click(ev))) = e
-            else {
-                return;
-            };
-            metrics::counter!("lanterne_click_queue_overflow_total").increment(1);
-            // The lock is held for one push; the writer swaps the vector out.
-            self.overflow
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(ev);
-        }
+        self.queue.push(ev);
     }
 
     /// Waits until every click sent before this call is in the database.
     pub async fn flush(&self) -> Result<(), FlushError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(WriterMsg::Flush(reply))
+        self.flushes
+            .send(reply)
             .await
             .map_err(|_| FlushError::Stopped)?;
         answer.await.map_err(|_| FlushError::Stopped)?

@@ -51,11 +51,11 @@ impl Enricher {
     pub fn enrich(&mut self, ev: ClickEvent) -> ClickRecord {
         let headers = ev.headers.to_captured();
         let transient = ev.headers.transient();
-        let full_user_agent = ev.headers.user_agent_for_classifier();
+        let long_user_agent = ev.headers.long_user_agent();
         let link = &ev.link;
         let signals = Signals {
             method: ev.method,
-            user_agent: full_user_agent.as_deref(),
+            user_agent: long_user_agent.as_deref().or(headers.user_agent.as_deref()),
             referer: headers.referer.as_deref(),
             sec_fetch_site: headers.sec_fetch_site.as_deref(),
             sec_fetch_mode: headers.sec_fetch_mode.as_deref(),

@@ -7,25 +7,19 @@
 //! drains what it can within the deadline and spools the rest. It never
 //! drops an event.
 
-use std::{
-    collections::VecDeque,
-    future::Future,
-    mem,
-    pin::Pin,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::VecDeque, future::Future, mem, pin::Pin, sync::Arc, time::Duration};
 
 use sqlx::PgPool;
 use tokio::{
-    sync::{mpsc, oneshot, watch},
+    sync::{mpsc, watch},
     time::{Instant, MissedTickBehavior},
 };
 
 use super::{
-    Batch, ClickEvent, ClickRecord, FlushError, WriterMsg,
+    Batch, ClickEvent, ClickReceiver, ClickRecord, FlushError, FlushWaiter,
     enrich::Enricher,
     jobs::{self, Done, Job},
+    queue::ClickQueue,
     spool::Spool,
 };
 use crate::config::ClickSettings;
@@ -47,8 +41,10 @@ type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
 /// The writer task's state.
 pub struct Writer {
     pool: PgPool,
-    rx: mpsc::Receiver<WriterMsg>,
-    overflow: Arc<Mutex<Vec<ClickEvent>>>,
+    queue: Arc<ClickQueue>,
+    flushes: mpsc::Receiver<FlushWaiter>,
+    // Reused between drains.
+    taken: Vec<ClickEvent>,
     spool: Spool,
     enricher: Enricher,
     cfg: ClickSettings,
@@ -59,7 +55,7 @@ pub struct Writer {
     // The batch being written, kept so that shutdown can spool it if the
     // write does not finish in time (the ledger makes that safe either way).
     sending: Option<Arc<Batch>>,
-    waiters: Vec<oneshot::Sender<Result<(), FlushError>>>,
+    waiters: Vec<FlushWaiter>,
     retry_at: Option<Instant>,
     delay: Duration,
     report: WriterReport,
@@ -69,16 +65,16 @@ impl Writer {
     /// A writer over the receiving ends of a [`super::ClickSender`].
     pub fn new(
         pool: PgPool,
-        rx: mpsc::Receiver<WriterMsg>,
-        overflow: Arc<Mutex<Vec<ClickEvent>>>,
+        receiver: ClickReceiver,
         spool: Spool,
         enricher: Enricher,
         cfg: ClickSettings,
     ) -> Writer {
         Writer {
             pool,
-            rx,
-            overflow,
+            queue: receiver.queue,
+            flushes: receiver.flushes,
+            taken: Vec::new(),
             spool,
             enricher,
             delay: cfg.retry_min,
@@ -119,10 +115,8 @@ impl Writer {
                     if !self.drain_queue() {
                         break;
                     }
-                    self.drain_overflow();
                 }
                 _ = tick.tick() => {
-                    self.drain_overflow();
                     self.enricher.prune(time::OffsetDateTime::now_utc());
                     self.publish_gauges();
                     due = true;
@@ -214,16 +208,27 @@ impl Writer {
         }
     }
 
-    /// Takes every queued message; false once every sender is gone.
+    /// Takes flush requests and every queued event; false once every
+    /// sender is gone.
     fn drain_queue(&mut self) -> bool {
+        let mut open = true;
         loop {
-            match self.rx.try_recv() {
-                Ok(WriterMsg::Click(ev)) => self.accept(ev),
-                Ok(WriterMsg::Flush(w)) => self.waiters.push(w),
-                Err(mpsc::error::TryRecvError::Empty) => return true,
-                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            match self.flushes.try_recv() {
+                Ok(w) => self.waiters.push(w),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
             }
         }
+        let mut taken = mem::take(&mut self.taken);
+        self.queue.take_all(&mut taken);
+        for ev in taken.drain(..) {
+            self.accept(ev);
+        }
+        self.taken = taken;
+        open
     }
 
     /// Enriches an event into the open batch; a full batch is formed.
@@ -232,14 +237,6 @@ impl Writer {
         self.open.push(record);
         if self.open.len() >= self.cfg.batch_size {
             self.form_batch();
-        }
-    }
-
-    /// Moves events that overflowed the queue into the buffer.
-    fn drain_overflow(&mut self) {
-        let spilled = mem::take(&mut *self.overflow.lock().unwrap_or_else(|p| p.into_inner()));
-        for ev in spilled {
-            self.accept(ev);
         }
     }
 
@@ -278,22 +275,15 @@ impl Writer {
 
     /// Answers flush requests once nothing is buffered, in flight or spooled.
     fn answer_waiters_if_idle(&mut self) {
-        if self.buffered() == 0 && self.spool.events() == 0 && self.overflow_is_empty() {
+        if self.buffered() == 0 && self.spool.events() == 0 && self.queue.is_empty() {
             for w in self.waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
         }
     }
 
-    fn overflow_is_empty(&self) -> bool {
-        self.overflow
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
-    }
-
     fn publish_gauges(&self) {
-        metrics::gauge!("lanterne_click_queue_depth").set(self.rx.len() as f64);
+        metrics::gauge!("lanterne_click_queue_depth").set(self.queue.len() as f64);
         metrics::gauge!("lanterne_click_buffer_events").set(self.buffered() as f64);
         metrics::gauge!("lanterne_click_spool_events").set(self.spool.events() as f64);
     }
@@ -301,14 +291,8 @@ impl Writer {
     /// Shutdown: take everything queued, write within the deadline, spool the rest.
     async fn stop(mut self, in_flight: Option<InFlight>, deadline: Duration) -> WriterReport {
         let until = Instant::now() + deadline;
-        self.rx.close();
-        while let Ok(msg) = self.rx.try_recv() {
-            match msg {
-                WriterMsg::Click(ev) => self.accept(ev),
-                WriterMsg::Flush(w) => self.waiters.push(w),
-            }
-        }
-        self.drain_overflow();
+        self.flushes.close();
+        self.drain_queue();
         self.form_batch();
         if let Some(job) = in_flight
             && let Ok(done) = tokio::time::timeout_at(until, job).await
