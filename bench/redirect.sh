@@ -13,7 +13,11 @@
 # from /proc. On a machine where all three share the cores, the requests/s
 # ratio is set by these sums, so they say what a change really saved.
 #
-# Usage: bench/redirect.sh [duration=20s] [connections=64] [threads=1]
+# With SPLIT=1, PostgreSQL is pinned to the last core and wrk and the servers
+# to the others (taskset), as if the database ran on a host of its own; the
+# affinity of PostgreSQL's processes is restored at exit.
+#
+# Usage: [SPLIT=1] bench/redirect.sh [duration=20s] [connections=64] [threads=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
@@ -28,8 +32,24 @@ psql "$base" -qc "create database $db"
 export DATABASE_URL="${base%/*}/$db?sslmode=disable"  # loopback: no TLS
 cargo build --release --locked --bin lanterne --example baseline_redirect 2>&1 | tail -n 1
 
+PIN=()
+pg_mask=""
+if [ "${SPLIT:-0}" = 1 ]; then
+  last=$(($(nproc) - 1))
+  [ "$last" -ge 1 ] || { echo "SPLIT=1 needs at least 2 cores" >&2; exit 2; }
+  command -v taskset >/dev/null || { echo "SPLIT=1 needs taskset (util-linux)" >&2; exit 2; }
+  postmaster=$(pgrep -xo postgres)
+  pg_mask=$(taskset -p "$postmaster" | awk '{print $NF}')
+  # New backends inherit the postmaster's affinity.
+  for p in $(pgrep -x postgres); do taskset -p -c "$last" "$p" >/dev/null; done
+  if [ "$last" -eq 1 ]; then PIN=(taskset -c 0); else PIN=(taskset -c "0-$((last - 1))"); fi
+fi
+
 work=$(mktemp -d)
 cleanup() {
+  if [ -n "$pg_mask" ]; then
+    for p in $(pgrep -x postgres); do taskset -p "$pg_mask" "$p" >/dev/null 2>&1 || true; done
+  fi
   kill "${LPID:-}" "${BPID:-}" 2>/dev/null || true
   wait 2>/dev/null || true
   psql "$base" -qc "drop database if exists $db" >/dev/null 2>&1 || true
@@ -37,9 +57,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-target/release/examples/baseline_redirect 127.0.0.1:8180 & BPID=$!
+"${PIN[@]}" target/release/examples/baseline_redirect 127.0.0.1:8180 & BPID=$!
 LANTERNE_SERVER__PUBLIC_BASE_URL=http://127.0.0.1:8181 LANTERNE_CLICKS__SPOOL_DIR="$work/spool" \
-  LANTERNE_LOG__LEVEL=warn target/release/lanterne serve --bind 127.0.0.1:8181 >"$work/out" & LPID=$!
+  LANTERNE_LOG__LEVEL=warn "${PIN[@]}" target/release/lanterne serve --bind 127.0.0.1:8181 >"$work/out" & LPID=$!
 for _ in $(seq 100); do grep -q '^lnt_' "$work/out" 2>/dev/null && break; sleep 0.1; done
 token=$(grep '^lnt_' "$work/out")
 slug=$(curl -sf -X POST http://127.0.0.1:8181/api/v1/links -H "Authorization: Bearer $token" \
@@ -60,7 +80,7 @@ run() { # name url server-pid
   hz=$(getconf CLK_TCK)
   pg_before=$(pgrep -x postgres | tr '\n' ' ')
   pg0=$(ticks $pg_before); srv0=$(ticks "$3")
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "User-Agent: $UA" "$2" >"$work/$1.txt" &
+  "${PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "User-Agent: $UA" "$2" >"$work/$1.txt" &
   wpid=$!; wrk0=0; wrk1=0
   while kill -0 "$wpid" 2>/dev/null; do wrk1=$(ticks "$wpid"); sleep 0.1; done
   wait "$wpid"
@@ -80,7 +100,11 @@ run() { # name url server-pid
   eval "${1}_rps=$rps; ${1}_total=$total; ${1}_bad=$bad"
 }
 
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores shared by wrk and the server"
+if [ "${#PIN[@]}" -gt 0 ]; then
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION; wrk and the servers on cores ${PIN[2]}, PostgreSQL alone on core $last"
+else
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores shared by wrk, the servers and PostgreSQL"
+fi
 run baseline "http://127.0.0.1:8180/$slug" "$BPID"
 run lanterne "http://127.0.0.1:8181/$slug" "$LPID"
 awk -v l="$lanterne_rps" -v b="$baseline_rps" 'BEGIN { printf "ratio     %.1f %% of the baseline (target: >= 80 %%)\n", 100 * l / b }'
