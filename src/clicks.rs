@@ -39,8 +39,6 @@ pub const MAX_SHORT_HEADER: usize = 128;
 /// and decoding happen in the writer, off the hot path.
 #[derive(Debug, Clone)]
 pub struct ClickEvent {
-    /// Assigned at capture (UUIDv7); the database key that makes replays idempotent.
-    pub id: Uuid,
     /// When the redirect was answered.
     pub occurred_at: OffsetDateTime,
     /// The link, with the facts attribution needs.
@@ -220,7 +218,6 @@ impl ClickEvent {
         ip: Option<IpAddr>,
     ) -> ClickEvent {
         ClickEvent {
-            id: Uuid::now_v7(),
             occurred_at: now_micros(),
             link,
             method: if method == Method::HEAD {
@@ -247,7 +244,8 @@ pub fn now_micros() -> OffsetDateTime {
 /// classification, never an IP address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClickRecord {
-    /// Event id.
+    /// Event id (UUIDv7), assigned by the writer; kept for exports and
+    /// cross-checks (exactly-once is by batch, see [`Batch`]).
     pub id: Uuid,
     /// Capture time.
     #[serde(with = "time::serde::rfc3339")]

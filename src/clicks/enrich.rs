@@ -6,6 +6,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::{ClickEvent, ClickRecord, StoredAttribution, visitor::Salts};
 use crate::{
@@ -97,7 +98,9 @@ impl Enricher {
         });
         let referrer_host = headers.referer.as_deref().and_then(referrer_host);
         ClickRecord {
-            id: ev.id,
+            // Assigned here, by the one writer task, rather than at capture:
+            // UUIDv7 generation takes a process-wide lock.
+            id: Uuid::now_v7(),
             occurred_at: ev.occurred_at,
             link_id: link.id,
             method: ev.method.to_owned(),

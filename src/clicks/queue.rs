@@ -97,7 +97,6 @@ mod tests {
 
     fn event(n: i64) -> ClickEvent {
         ClickEvent {
-            id: uuid::Uuid::now_v7(),
             occurred_at: now_micros(),
             link: Arc::new(crate::links::cache::CachedLink {
                 id: n,
