@@ -210,15 +210,16 @@ fn capped(bytes: &[u8], max: usize) -> String {
 }
 
 impl ClickEvent {
-    /// Captures a redirect of `link` now.
+    /// Captures a redirect of `link` answered at `now` (see [`now_micros`]).
     pub fn capture(
         link: Arc<CachedLink>,
+        now: OffsetDateTime,
         method: &Method,
         headers: &HeaderMap,
         ip: Option<IpAddr>,
     ) -> ClickEvent {
         ClickEvent {
-            occurred_at: now_micros(),
+            occurred_at: now,
             link,
             method: if method == Method::HEAD {
                 "HEAD"

@@ -10,11 +10,10 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use time::OffsetDateTime;
 
 use super::extract::client_ip;
 use crate::{
-    clicks::ClickEvent,
+    clicks::{self, ClickEvent},
     links::{
         cache::{self, Lookup},
         destination, slug,
@@ -82,7 +81,9 @@ async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
             }
         }
     };
-    if !link.is_live(OffsetDateTime::now_utc()) {
+    // One clock read: the expiry check and the click's time.
+    let now = clicks::now_micros();
+    if !link.is_live(now) {
         return error_page(StatusCode::GONE, GonePage);
     }
     let passthrough = parts.uri.query().and_then(|q| {
@@ -102,6 +103,7 @@ async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
     let ip = client_ip(peer, &parts.headers, &state.settings.server.trusted_proxies);
     state.clicks.send(ClickEvent::capture(
         link,
+        now,
         &parts.method,
         &parts.headers,
         Some(ip),
