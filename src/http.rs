@@ -43,11 +43,10 @@ pub fn router(state: AppState) -> Router {
         // Bodies are only read through AppJson, which applies this limit and
         // answers 413 in the API's envelope.
         .layer(DefaultBodyLimit::max(max_body));
-    // The redirect gets a lean stack of its own (it records its metrics
-    // itself, and logs nothing per request): every layer costs on the hot path.
-    let redirect = get(redirect::redirect)
-        .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn(limit_header_size));
+    // The redirect gets a lean stack of its own (it records its metrics and
+    // checks the header size itself, and logs nothing per request): every
+    // layer costs on the hot path.
+    let redirect = get(redirect::redirect).layer(CatchPanicLayer::new());
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(ops::healthz))
@@ -91,19 +90,25 @@ async fn not_found() -> Response {
 
 /// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`].
 async fn limit_header_size(req: Request, next: Next) -> Response {
-    let size: usize = req
-        .headers()
+    match headers_too_large(req.headers()) {
+        Some(refusal) => refusal,
+        None => next.run(req).await,
+    }
+}
+
+/// The 431 answer, if headers add up to more than [`MAX_HEADER_BYTES`].
+pub(crate) fn headers_too_large(headers: &axum::http::HeaderMap) -> Option<Response> {
+    let size: usize = headers
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
-    if size > MAX_HEADER_BYTES {
-        return (
+    (size > MAX_HEADER_BYTES).then(|| {
+        (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "request headers too large",
         )
-            .into_response();
-    }
-    next.run(req).await
+            .into_response()
+    })
 }
 
 /// Request latency histogram by route.

@@ -38,6 +38,9 @@ pub async fn redirect(
 
 async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
     let (parts, _) = req.into_parts();
+    if let Some(refusal) = super::headers_too_large(&parts.headers) {
+        return refusal;
+    }
     let host = parts
         .headers
         .get(header::HOST)
