@@ -82,7 +82,12 @@ run() { # name url server-pid
   pg0=$(ticks $pg_before); srv0=$(ticks "$3")
   "${PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "User-Agent: $UA" "$2" >"$work/$1.txt" &
   wpid=$!; wrk0=0; wrk1=0
-  while kill -0 "$wpid" 2>/dev/null; do wrk1=$(ticks "$wpid"); sleep 0.1; done
+  # Sampled while it runs (bash reaps it as soon as it exits); keep the last reading.
+  local t
+  while kill -0 "$wpid" 2>/dev/null; do
+    t=$(ticks "$wpid"); [ "$t" -gt "$wrk1" ] && wrk1=$t
+    sleep 0.1
+  done
   wait "$wpid"
   sleep 2 # the click writer finishes its last batches
   # Backends that started during the run count from zero.
