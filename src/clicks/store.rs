@@ -173,7 +173,8 @@ macro_rules! click_columns {
 
 /// Human clicks with `COPY`, PostgreSQL's fastest bulk path (duplicates are
 /// ruled out by the batch ledger, so nothing needs skipping).
-async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<u64, sqlx::Error> {
+/// The binary `COPY` stream of human clicks, fields in the column-list order.
+pub fn copy_data(batch: &[&ClickRecord]) -> Vec<u8> {
     let mut data = BinaryCopy::with_capacity(batch.len() * 400);
     for r in batch {
         let (h, a) = (&r.headers, &r.attribution);
@@ -216,7 +217,11 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
             data.text(v.as_deref());
         }
     }
-    let data = data.finish();
+    data.finish()
+}
+
+async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<u64, sqlx::Error> {
+    let data = copy_data(batch);
     let statement = concat!(
         "copy clicks (",
         click_columns!(),
