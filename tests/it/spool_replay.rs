@@ -19,30 +19,67 @@ fn spool_files(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
-    let proxy = ChaosProxy::start(upstream()).await;
-    let db = create_database().await;
-    let small_buffer = |s: &mut lanterne::config::Settings| {
-        s.clicks.batch_size = 10;
-        s.clicks.memory_buffer = 20;
-        s.server.shutdown_deadline = Duration::from_secs(1);
-    };
+/// A new instance on `db` and an existing spool directory, once it has
+/// written everything (the spool is replayed at start).
+async fn restart_on(db: String, spool_dir: &Path) -> TestApp {
     let app = TestApp::spawn_with(Options {
-        database_url: Some(proxy.url(&db)),
-        database: Some(db.clone()),
-        tweak: Box::new(small_buffer),
+        database: Some(db),
+        spool_dir: Some(spool_dir.to_owned()),
         ..Options::default()
     })
     .await;
-    let spool_dir = app.spool_dir.clone();
+    app.flush_clicks().await;
+    app
+}
+
+/// An app that reaches its own database through a chaos proxy, with one link.
+struct BehindProxy {
+    proxy: ChaosProxy,
+    db: String,
+    app: TestApp,
+    link_id: i64,
+    slug: String,
+}
+
+async fn behind_proxy(
+    tweak: impl FnOnce(&mut lanterne::config::Settings) + Send + 'static,
+) -> BehindProxy {
+    let proxy = ChaosProxy::start(upstream()).await;
+    let db = create_database().await;
+    let app = TestApp::spawn_with(Options {
+        database_url: Some(proxy.url(&db)),
+        database: Some(db.clone()),
+        tweak: Box::new(tweak),
+        ..Options::default()
+    })
+    .await;
     let link = app
         .new_link(json!({"destination": "https://shop.example/"}))
         .await;
-    let (id, slug) = (
-        link["id"].as_i64().unwrap(),
-        link["slug"].as_str().unwrap().to_owned(),
-    );
+    BehindProxy {
+        link_id: link["id"].as_i64().unwrap(),
+        slug: link["slug"].as_str().unwrap().to_owned(),
+        proxy,
+        db,
+        app,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
+    let BehindProxy {
+        proxy,
+        db,
+        app,
+        link_id: id,
+        slug,
+    } = behind_proxy(|s| {
+        s.clicks.batch_size = 10;
+        s.clicks.memory_buffer = 20;
+        s.server.shutdown_deadline = Duration::from_secs(1);
+    })
+    .await;
+    let spool_dir = app.spool_dir.clone();
 
     proxy.cut();
     for _ in 0..300 {
@@ -75,13 +112,7 @@ async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
 
     // The database is back; a new instance starts on the same spool directory.
     proxy.restore();
-    let restarted = TestApp::spawn_with(Options {
-        database: Some(db.clone()),
-        spool_dir: Some(spool_dir.clone()),
-        ..Options::default()
-    })
-    .await;
-    restarted.flush_clicks().await;
+    let restarted = restart_on(db.clone(), &spool_dir).await;
     assert_eq!(
         restarted.clicks_of(id).await,
         300,
@@ -98,13 +129,7 @@ async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
         let f = f.unwrap().path();
         fs::copy(&f, spool_dir.join(f.file_name().unwrap())).unwrap();
     }
-    let again = TestApp::spawn_with(Options {
-        database: Some(db),
-        spool_dir: Some(spool_dir.clone()),
-        ..Options::default()
-    })
-    .await;
-    again.flush_clicks().await;
+    let _again = restart_on(db, &spool_dir).await;
     let count: i64 = sqlx::query_scalar("select count(*) from clicks where link_id = $1")
         .bind(id)
         .fetch_one(&db_pool)
@@ -116,25 +141,14 @@ async fn clicks_spooled_during_an_outage_are_replayed_once_after_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_still_hanging_at_the_shutdown_deadline_is_spooled_and_stored_once() {
-    let proxy = ChaosProxy::start(upstream()).await;
-    let db = create_database().await;
-    let app = TestApp::spawn_with(Options {
-        database_url: Some(proxy.url(&db)),
-        database: Some(db.clone()),
-        tweak: Box::new(|s: &mut lanterne::config::Settings| {
-            s.server.shutdown_deadline = Duration::from_millis(500);
-        }),
-        ..Options::default()
-    })
-    .await;
+    let BehindProxy {
+        proxy,
+        db,
+        app,
+        link_id: id,
+        slug,
+    } = behind_proxy(|s| s.server.shutdown_deadline = Duration::from_millis(500)).await;
     let spool_dir = app.spool_dir.clone();
-    let link = app
-        .new_link(json!({"destination": "https://shop.example/"}))
-        .await;
-    let (id, slug) = (
-        link["id"].as_i64().unwrap(),
-        link["slug"].as_str().unwrap().to_owned(),
-    );
     // The database stops answering without closing anything: the writer's
     // next batch hangs in flight.
     proxy.stall();
@@ -150,13 +164,7 @@ async fn a_write_still_hanging_at_the_shutdown_deadline_is_spooled_and_stored_on
     );
     drop(proxy);
 
-    let restarted = TestApp::spawn_with(Options {
-        database: Some(db),
-        spool_dir: Some(spool_dir.clone()),
-        ..Options::default()
-    })
-    .await;
-    restarted.flush_clicks().await;
+    let restarted = restart_on(db, &spool_dir).await;
     assert_eq!(restarted.clicks_and_ids(id).await, (50, 50), "each once");
     assert!(spool_files(&spool_dir).is_empty());
 }
@@ -201,13 +209,7 @@ async fn events_the_database_refuses_are_set_aside_and_the_others_stored() {
     )
     .unwrap();
 
-    let app = TestApp::spawn_with(Options {
-        database: Some(db),
-        spool_dir: Some(spool_dir.clone()),
-        ..Options::default()
-    })
-    .await;
-    app.flush_clicks().await;
+    let app = restart_on(db, &spool_dir).await;
     assert_eq!(app.clicks_of(id).await, 2, "the good events are stored");
     assert!(spool_files(&spool_dir).is_empty(), "the segment is done");
     let rejected: Vec<_> = fs::read_dir(&spool_dir)
