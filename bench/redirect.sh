@@ -17,7 +17,7 @@
 # to the others (taskset), as if the database ran on a host of its own; the
 # affinity of PostgreSQL's processes is restored at exit.
 #
-# Usage: [SPLIT=1] bench/redirect.sh [duration=20s] [connections=64] [threads=1]
+# Usage: [SPLIT=1] [ROUNDS=n] bench/redirect.sh [duration=20s] [connections=64] [threads=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
@@ -110,9 +110,23 @@ if [ "${#PIN[@]}" -gt 0 ]; then
 else
   echo "wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores shared by wrk, the servers and PostgreSQL"
 fi
-run baseline "http://127.0.0.1:8180/$slug" "$BPID"
-run lanterne "http://127.0.0.1:8181/$slug" "$LPID"
-awk -v l="$lanterne_rps" -v b="$baseline_rps" 'BEGIN { printf "ratio     %.1f %% of the baseline (target: >= 80 %%)\n", 100 * l / b }'
+# ROUNDS=n alternates the two servers n times and reports the medians: the
+# ratio of one run moves by several points on a busy or virtual machine.
+ROUNDS=${ROUNDS:-1}
+b_all=(); l_all=(); l_wrk_3xx=0
+for round in $(seq "$ROUNDS"); do
+  [ "$ROUNDS" -gt 1 ] && echo "round $round/$ROUNDS"
+  run baseline "http://127.0.0.1:8180/$slug" "$BPID"
+  run lanterne "http://127.0.0.1:8181/$slug" "$LPID"
+  awk -v l="$lanterne_rps" -v b="$baseline_rps" 'BEGIN { printf "ratio     %.1f %% of the baseline (target: >= 80 %%)\n", 100 * l / b }'
+  b_all+=("$baseline_rps"); l_all+=("$lanterne_rps")
+  l_wrk_3xx=$((l_wrk_3xx + lanterne_total - lanterne_bad))
+done
+if [ "$ROUNDS" -gt 1 ]; then
+  median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  bm=$(median "${b_all[@]}"); lm=$(median "${l_all[@]}")
+  awk -v l="$lm" -v b="$bm" -v n="$ROUNDS" 'BEGIN { printf "median    baseline %.0f req/s, lanterne %.0f req/s over %d rounds: %.1f %% of the baseline\n", b, l, n, 100 * l / b }'
+fi
 
 # Let the writer finish, then compare stored clicks with redirects answered.
 served=0
@@ -122,6 +136,5 @@ for _ in $(seq 100); do
   [ "$stored" = "${served:-0}" ] && break
   sleep 0.2
 done
-wrk_3xx=$((lanterne_total - lanterne_bad))
-echo "clicks    stored $stored, redirects answered $served, 3xx seen by wrk $wrk_3xx"
+echo "clicks    stored $stored, redirects answered $served, 3xx seen by wrk $l_wrk_3xx"
 if [ "$stored" = "$served" ]; then echo "lost      0 clicks"; else echo "MISMATCH: $((served - stored)) clicks missing"; exit 1; fi
