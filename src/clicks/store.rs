@@ -30,15 +30,27 @@ const EVIDENCE_SEP: &str = "\u{1f}";
 const COPY_ROWS: usize = 250;
 
 /// What writing a batch did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Written {
     /// Rows added (clicks, share events and bot/prefetch ledger rows).
     pub rows: u64,
-    /// Events PostgreSQL refused (bad data); set aside before the commit.
-    pub refused: Vec<ClickRecord>,
     /// The batch had been stored before (a retry after a lost
     /// acknowledgement, or a spool segment replayed twice): nothing was added.
     pub duplicate: bool,
+}
+
+impl Written {
+    const DUPLICATE: Written = Written {
+        rows: 0,
+        duplicate: true,
+    };
+
+    fn rows(rows: u64) -> Written {
+        Written {
+            rows,
+            duplicate: false,
+        }
+    }
 }
 
 /// Writes a batch exactly once, in one transaction: its id goes to the
@@ -58,28 +70,19 @@ pub async fn write_batch(
     set_aside: impl FnOnce(&[ClickRecord]) -> std::io::Result<()>,
 ) -> Result<Written, sqlx::Error> {
     let Some(mut tx) = begin(pool, batch).await? else {
-        return Ok(Written {
-            duplicate: true,
-            ..Written::default()
-        });
+        return Ok(Written::DUPLICATE);
     };
     // The common case: the whole batch in one go, no savepoint.
     match write_records(&mut tx, &batch.records).await {
         Ok(rows) => {
             tx.commit().await?;
-            return Ok(Written {
-                rows,
-                ..Written::default()
-            });
+            return Ok(Written::rows(rows));
         }
         Err(e) if is_rejection(&e) => tx.rollback().await?,
         Err(e) => return Err(e),
     }
     let Some(mut tx) = begin(pool, batch).await? else {
-        return Ok(Written {
-            duplicate: true,
-            ..Written::default()
-        });
+        return Ok(Written::DUPLICATE);
     };
     let (mut rows, mut refused) = (0, Vec::new());
     let mut parts = vec![&batch.records[..]];
@@ -107,11 +110,7 @@ pub async fn write_batch(
         set_aside(&refused)?;
     }
     tx.commit().await?;
-    Ok(Written {
-        rows,
-        refused,
-        duplicate: false,
-    })
+    Ok(Written::rows(rows))
 }
 
 /// Opens the batch's transaction by recording its id; `None` if the batch
