@@ -12,7 +12,7 @@ pub mod store;
 pub mod visitor;
 pub mod writer;
 
-use std::{net::IpAddr, sync::Arc};
+use std::{borrow::Cow, net::IpAddr, sync::Arc};
 
 use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,12 @@ use uuid::Uuid;
 
 use crate::links::cache::CachedLink;
 use queue::ClickQueue;
+
+/// Shared, immutable text. The values of a stored click repeat from click to
+/// click (classification, browser, UTM fields, often the User-Agent itself),
+/// so the writer shares one copy among them instead of allocating each.
+/// Serialised as a plain string.
+pub type Text = Arc<str>;
 
 /// Longest `User-Agent` kept (real ones are under 512 bytes; bots pad theirs).
 pub const MAX_USER_AGENT: usize = 1024;
@@ -71,19 +77,6 @@ pub struct RawHeaders {
     gpc: bool,
 }
 
-/// Client hints and the Android WebView app id: classifier inputs that are not stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TransientHeaders {
-    /// Sec-CH-UA.
-    pub sec_ch_ua: Option<String>,
-    /// Sec-CH-UA-Mobile.
-    pub sec_ch_ua_mobile: Option<String>,
-    /// Sec-CH-UA-Platform.
-    pub sec_ch_ua_platform: Option<String>,
-    /// X-Requested-With (the package id of an Android app's WebView).
-    pub x_requested_with: Option<String>,
-}
-
 impl RawHeaders {
     /// Takes the headers attribution needs from a request, in one pass over
     /// the headers (cheaper than a dozen hashed lookups). The first value of
@@ -124,12 +117,21 @@ impl RawHeaders {
         r
     }
 
-    /// Capped, lossy UTF-8 copies for storage.
-    pub fn to_captured(&self) -> CapturedHeaders {
-        let text =
-            |v: &Option<HeaderValue>, max: usize| v.as_ref().map(|v| capped(v.as_bytes(), max));
-        CapturedHeaders {
+    /// The headers capped and decoded, borrowed from the request (no copy)
+    /// when they are valid UTF-8, as they nearly always are.
+    pub fn view(&self) -> HeaderView<'_> {
+        fn text(v: &Option<HeaderValue>, max: usize) -> Option<Cow<'_, str>> {
+            v.as_ref().map(|v| capped(v.as_bytes(), max))
+        }
+        HeaderView {
             user_agent: text(&self.user_agent, MAX_USER_AGENT),
+            // The classifier sees more of an oversized User-Agent than is
+            // kept, so that it is still recognised as such.
+            long_user_agent: self
+                .user_agent
+                .as_ref()
+                .filter(|v| v.len() > MAX_USER_AGENT)
+                .map(|v| capped(v.as_bytes(), MAX_CLASSIFIED_USER_AGENT)),
             referer: text(&self.referer, MAX_REFERER),
             sec_fetch_site: text(&self.sec_fetch_site, MAX_SHORT_HEADER),
             sec_fetch_mode: text(&self.sec_fetch_mode, MAX_SHORT_HEADER),
@@ -137,30 +139,74 @@ impl RawHeaders {
             sec_fetch_user: text(&self.sec_fetch_user, MAX_SHORT_HEADER),
             purpose: text(&self.purpose, MAX_SHORT_HEADER),
             accept_language: text(&self.accept_language, MAX_SHORT_HEADER),
+            sec_ch_ua: text(&self.sec_ch_ua, MAX_SHORT_HEADER),
+            sec_ch_ua_mobile: text(&self.sec_ch_ua_mobile, MAX_SHORT_HEADER),
+            sec_ch_ua_platform: text(&self.sec_ch_ua_platform, MAX_SHORT_HEADER),
+            x_requested_with: text(&self.x_requested_with, MAX_SHORT_HEADER),
             dnt: self.dnt,
             gpc: self.gpc,
         }
     }
 
-    /// The `User-Agent` as the classifier should see it, when it is longer
-    /// than the stored copy (so that an oversized one is still recognised as
-    /// such); `None` when the stored copy is the whole of it.
-    pub fn long_user_agent(&self) -> Option<String> {
-        self.user_agent
-            .as_ref()
-            .filter(|v| v.len() > MAX_USER_AGENT)
-            .map(|v| capped(v.as_bytes(), MAX_CLASSIFIED_USER_AGENT))
+    /// Capped, lossy UTF-8 copies for storage.
+    pub fn to_captured(&self) -> CapturedHeaders {
+        self.view().to_captured()
     }
+}
 
-    /// The classifier-only headers, capped.
-    pub fn transient(&self) -> TransientHeaders {
-        let text =
-            |v: &Option<HeaderValue>| v.as_ref().map(|v| capped(v.as_bytes(), MAX_SHORT_HEADER));
-        TransientHeaders {
-            sec_ch_ua: text(&self.sec_ch_ua),
-            sec_ch_ua_mobile: text(&self.sec_ch_ua_mobile),
-            sec_ch_ua_platform: text(&self.sec_ch_ua_platform),
-            x_requested_with: text(&self.x_requested_with),
+/// The captured headers, capped and decoded (see [`RawHeaders::view`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderView<'a> {
+    /// User-Agent, as stored.
+    pub user_agent: Option<Cow<'a, str>>,
+    /// User-Agent as the classifier should see it, when it is longer than
+    /// the stored copy; `None` when the stored copy is the whole of it.
+    pub long_user_agent: Option<Cow<'a, str>>,
+    /// Referer.
+    pub referer: Option<Cow<'a, str>>,
+    /// Sec-Fetch-Site.
+    pub sec_fetch_site: Option<Cow<'a, str>>,
+    /// Sec-Fetch-Mode.
+    pub sec_fetch_mode: Option<Cow<'a, str>>,
+    /// Sec-Fetch-Dest.
+    pub sec_fetch_dest: Option<Cow<'a, str>>,
+    /// Sec-Fetch-User.
+    pub sec_fetch_user: Option<Cow<'a, str>>,
+    /// Sec-Purpose, else Purpose, else X-Purpose.
+    pub purpose: Option<Cow<'a, str>>,
+    /// Accept-Language.
+    pub accept_language: Option<Cow<'a, str>>,
+    // Client hints and the Android WebView app id: read by the classifier,
+    // not stored.
+    /// Sec-CH-UA.
+    pub sec_ch_ua: Option<Cow<'a, str>>,
+    /// Sec-CH-UA-Mobile.
+    pub sec_ch_ua_mobile: Option<Cow<'a, str>>,
+    /// Sec-CH-UA-Platform.
+    pub sec_ch_ua_platform: Option<Cow<'a, str>>,
+    /// X-Requested-With (the package id of an Android app's WebView).
+    pub x_requested_with: Option<Cow<'a, str>>,
+    /// DNT: 1.
+    pub dnt: bool,
+    /// Sec-GPC: 1.
+    pub gpc: bool,
+}
+
+impl HeaderView<'_> {
+    /// Owned copies of the stored headers.
+    pub fn to_captured(&self) -> CapturedHeaders {
+        let text = |v: &Option<Cow<'_, str>>| v.as_deref().map(Text::from);
+        CapturedHeaders {
+            user_agent: text(&self.user_agent),
+            referer: text(&self.referer),
+            sec_fetch_site: text(&self.sec_fetch_site),
+            sec_fetch_mode: text(&self.sec_fetch_mode),
+            sec_fetch_dest: text(&self.sec_fetch_dest),
+            sec_fetch_user: text(&self.sec_fetch_user),
+            purpose: text(&self.purpose),
+            accept_language: text(&self.accept_language),
+            dnt: self.dnt,
+            gpc: self.gpc,
         }
     }
 }
@@ -169,33 +215,34 @@ impl RawHeaders {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapturedHeaders {
     /// User-Agent.
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Text>,
     /// Referer.
-    pub referer: Option<String>,
+    pub referer: Option<Text>,
     /// Sec-Fetch-Site.
-    pub sec_fetch_site: Option<String>,
+    pub sec_fetch_site: Option<Text>,
     /// Sec-Fetch-Mode.
-    pub sec_fetch_mode: Option<String>,
+    pub sec_fetch_mode: Option<Text>,
     /// Sec-Fetch-Dest.
-    pub sec_fetch_dest: Option<String>,
+    pub sec_fetch_dest: Option<Text>,
     /// Sec-Fetch-User.
-    pub sec_fetch_user: Option<String>,
+    pub sec_fetch_user: Option<Text>,
     /// Sec-Purpose, else Purpose, else X-Purpose.
-    pub purpose: Option<String>,
+    pub purpose: Option<Text>,
     /// Accept-Language.
-    pub accept_language: Option<String>,
+    pub accept_language: Option<Text>,
     /// DNT: 1.
     pub dnt: bool,
     /// Sec-GPC: 1.
     pub gpc: bool,
 }
 
-/// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
-fn capped(bytes: &[u8], max: usize) -> String {
+/// Lossy UTF-8 of at most `max` bytes, cut on a character boundary;
+/// borrowed when the bytes are valid UTF-8.
+fn capped(bytes: &[u8], max: usize) -> Cow<'_, str> {
     let cut = &bytes[..bytes.len().min(max)];
-    // Header values are nearly always ASCII: validate and copy once.
+    // Header values are nearly always ASCII: validate once, copy nothing.
     if let Ok(s) = std::str::from_utf8(cut) {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut s = String::from_utf8_lossy(cut).into_owned();
     // The cut may have split a character into U+FFFD; that is fine for analysis.
@@ -206,7 +253,7 @@ fn capped(bytes: &[u8], max: usize) -> String {
         }
         s.truncate(end);
     }
-    s
+    Cow::Owned(s)
 }
 
 impl ClickEvent {
@@ -254,7 +301,7 @@ pub struct ClickRecord {
     /// Link id.
     pub link_id: i64,
     /// GET or HEAD.
-    pub method: String,
+    pub method: Text,
     /// Captured headers.
     #[serde(flatten)]
     pub headers: CapturedHeaders,
@@ -289,37 +336,37 @@ impl Batch {
 #[serde(default)]
 pub struct StoredAttribution {
     /// human, preview, bot or prefetch.
-    pub kind: String,
+    pub kind: Text,
     /// Channel (humans).
-    pub channel: Option<String>,
+    pub channel: Option<Text>,
     /// App or site.
-    pub source: Option<String>,
+    pub source: Option<Text>,
     /// In-app browser.
-    pub inapp: Option<String>,
+    pub inapp: Option<Text>,
     /// Evidence, strongest first.
-    pub evidence: Vec<String>,
+    pub evidence: Arc<[Text]>,
     /// Browser family.
-    pub browser: Option<String>,
+    pub browser: Option<Text>,
     /// OS family.
-    pub os: Option<String>,
+    pub os: Option<Text>,
     /// Device class.
-    pub device: Option<String>,
+    pub device: Option<Text>,
     /// ISO country code.
-    pub country: Option<String>,
+    pub country: Option<Text>,
     /// Region.
-    pub region: Option<String>,
+    pub region: Option<Text>,
     /// City.
-    pub city: Option<String>,
+    pub city: Option<Text>,
     /// Host of the Referer.
-    pub referrer_host: Option<String>,
+    pub referrer_host: Option<Text>,
     /// Visitor hash (absent under DNT/GPC).
     pub visitor_hash: Option<Vec<u8>>,
     /// utm_source of the link at click time.
-    pub utm_source: Option<String>,
+    pub utm_source: Option<Text>,
     /// utm_medium of the link at click time.
-    pub utm_medium: Option<String>,
+    pub utm_medium: Option<Text>,
     /// utm_campaign of the link at click time.
-    pub utm_campaign: Option<String>,
+    pub utm_campaign: Option<Text>,
 }
 
 /// A flush request: answered once everything sent before it is stored.
@@ -412,7 +459,7 @@ mod tests {
         h.insert(header::DNT, HeaderValue::from_static("1"));
         h.insert(SEC_GPC, HeaderValue::from_static("0"));
         let c = RawHeaders::capture(&h).to_captured();
-        assert_eq!(c.user_agent.as_ref().map(String::len), Some(MAX_USER_AGENT));
+        assert_eq!(c.user_agent.as_deref().map(str::len), Some(MAX_USER_AGENT));
         assert_eq!(c.referer.as_deref(), Some("https://t.co/x"));
         assert_eq!(c.purpose.as_deref(), Some("prefetch"));
         assert!(c.dnt);

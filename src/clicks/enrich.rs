@@ -3,14 +3,22 @@
 //! looks its IP up (geography), computes the visitor hash, snapshots the
 //! link's UTM fields — and drops the IP, which goes no further than here.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ClickEvent, ClickRecord, StoredAttribution, visitor::Salts};
+use super::{
+    CapturedHeaders, ClickEvent, ClickRecord, HeaderView, StoredAttribution, Text, visitor::Salts,
+};
 use crate::{
-    attribution::{self, Classifier, Kind, LinkFacts, RecentPreview, Signals, memo::Memo},
+    attribution::{
+        self, Attribution, Classifier, Kind, LinkFacts, RecentPreview, Signals, memo::Memo,
+    },
     geo::GeoDb,
     links::SlugKind,
 };
@@ -18,16 +26,90 @@ use crate::{
 /// Most previews remembered per link (the most recent win anyway).
 const PREVIEWS_PER_LINK: usize = 8;
 
+/// Distinct short texts (Accept-Language values, places) kept for sharing.
+const TEXTS: usize = 4096;
+
 /// Classifier, geography, salts, and the recent previews of each link.
 pub struct Enricher {
     classifier: Arc<Classifier>,
-    memo: Memo,
+    memo: Memo<Arc<Shape>>,
+    texts: Texts,
     geo: Arc<GeoDb>,
     salts: Salts,
     window: Duration,
     // Previews seen by this instance, per link: (app, when). A preview seen
     // by another instance is not known here (documented limitation).
     recent: HashMap<i64, Vec<(String, OffsetDateTime)>>,
+}
+
+/// What every click of one request shape shares, built once per shape (see
+/// [`Memo`]): the classification as stored, and the stored headers that are
+/// part of the shape. A click clones the `Arc`s; it copies no text.
+struct Shape {
+    kind: Kind,
+    attribution: StoredAttribution,
+    headers: CapturedHeaders,
+}
+
+impl Shape {
+    fn new(a: Attribution, view: &HeaderView<'_>) -> Shape {
+        let text = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(Text::from);
+        Shape {
+            kind: a.kind,
+            attribution: StoredAttribution {
+                kind: a.kind.as_str().into(),
+                channel: a.channel.map(|c| c.as_str().into()),
+                source: a.source.map(Text::from),
+                inapp: a.inapp.map(Text::from),
+                evidence: a
+                    .evidence
+                    .iter()
+                    .map(|e| Text::from(e.to_string()))
+                    .collect(),
+                browser: a.browser.map(Text::from),
+                os: a.os.map(Text::from),
+                device: Some(a.device.as_str().into()),
+                referrer_host: view
+                    .referer
+                    .as_deref()
+                    .and_then(referrer_host)
+                    .map(Text::from),
+                ..StoredAttribution::default()
+            },
+            headers: CapturedHeaders {
+                user_agent: text(&view.user_agent),
+                referer: text(&view.referer),
+                sec_fetch_site: text(&view.sec_fetch_site),
+                sec_fetch_mode: text(&view.sec_fetch_mode),
+                sec_fetch_dest: text(&view.sec_fetch_dest),
+                sec_fetch_user: text(&view.sec_fetch_user),
+                purpose: text(&view.purpose),
+                // Not part of the shape: set per click.
+                accept_language: None,
+                dnt: false,
+                gpc: false,
+            },
+        }
+    }
+}
+
+/// A bounded set of recently seen short texts, so that clicks carrying the
+/// same one share a copy. Emptied when full (the values come from visitors).
+#[derive(Default)]
+struct Texts(HashSet<Text, foldhash::fast::RandomState>);
+
+impl Texts {
+    fn get(&mut self, s: &str) -> Text {
+        if let Some(t) = self.0.get(s) {
+            return t.clone();
+        }
+        if self.0.len() >= TEXTS {
+            self.0.clear();
+        }
+        let t = Text::from(s);
+        self.0.insert(t.clone());
+        t
+    }
 }
 
 impl Enricher {
@@ -41,6 +123,7 @@ impl Enricher {
         Enricher {
             classifier,
             memo: Memo::default(),
+            texts: Texts::default(),
             geo,
             salts,
             window,
@@ -50,23 +133,24 @@ impl Enricher {
 
     /// Turns a captured event into the record to store.
     pub fn enrich(&mut self, ev: ClickEvent) -> ClickRecord {
-        let headers = ev.headers.to_captured();
-        let transient = ev.headers.transient();
-        let long_user_agent = ev.headers.long_user_agent();
+        let view = ev.headers.view();
         let link = &ev.link;
         let signals = Signals {
             method: ev.method,
-            user_agent: long_user_agent.as_deref().or(headers.user_agent.as_deref()),
-            referer: headers.referer.as_deref(),
-            sec_fetch_site: headers.sec_fetch_site.as_deref(),
-            sec_fetch_mode: headers.sec_fetch_mode.as_deref(),
-            sec_fetch_dest: headers.sec_fetch_dest.as_deref(),
-            sec_fetch_user: headers.sec_fetch_user.as_deref(),
-            purpose: headers.purpose.as_deref(),
-            sec_ch_ua: transient.sec_ch_ua.as_deref(),
-            sec_ch_ua_mobile: transient.sec_ch_ua_mobile.as_deref(),
-            sec_ch_ua_platform: transient.sec_ch_ua_platform.as_deref(),
-            x_requested_with: transient.x_requested_with.as_deref(),
+            user_agent: view
+                .long_user_agent
+                .as_deref()
+                .or(view.user_agent.as_deref()),
+            referer: view.referer.as_deref(),
+            sec_fetch_site: view.sec_fetch_site.as_deref(),
+            sec_fetch_mode: view.sec_fetch_mode.as_deref(),
+            sec_fetch_dest: view.sec_fetch_dest.as_deref(),
+            sec_fetch_user: view.sec_fetch_user.as_deref(),
+            purpose: view.purpose.as_deref(),
+            sec_ch_ua: view.sec_ch_ua.as_deref(),
+            sec_ch_ua_mobile: view.sec_ch_ua_mobile.as_deref(),
+            sec_ch_ua_platform: view.sec_ch_ua_platform.as_deref(),
+            x_requested_with: view.x_requested_with.as_deref(),
         };
         let facts = LinkFacts {
             declared_channel: link.channel.as_deref(),
@@ -78,13 +162,15 @@ impl Enricher {
             },
         };
         let recent = self.recent_previews(link.id, ev.occurred_at);
-        let a = self
+        let shape = self
             .memo
-            .classify(&self.classifier, &signals, &facts, &recent);
-        if let (Kind::Preview, Some(app)) = (a.kind, &a.source) {
+            .classify(&self.classifier, &signals, &facts, &recent, |a| {
+                Arc::new(Shape::new(a, &view))
+            });
+        if let (Kind::Preview, Some(app)) = (shape.kind, &shape.attribution.source) {
             self.remember_preview(link.id, app, ev.occurred_at);
         }
-        let human = a.kind == Kind::Human;
+        let human = shape.kind == Kind::Human;
         // Geography and the visitor hash are for clicks only.
         let geo = ev
             .ip
@@ -92,36 +178,33 @@ impl Enricher {
             .map(|ip| self.geo.lookup(ip))
             .unwrap_or_default();
         let visitor_hash = ev.ip.filter(|_| human).and_then(|ip| {
-            let ua = headers.user_agent.as_deref().unwrap_or("");
+            let ua = view.user_agent.as_deref().unwrap_or("");
             self.salts
-                .visitor_hash(ip, ua, link.id, headers.dnt || headers.gpc)
+                .visitor_hash(ip, ua, link.id, view.dnt || view.gpc)
         });
-        let referrer_host = headers.referer.as_deref().and_then(referrer_host);
+        let mut headers = shape.headers.clone();
+        headers.accept_language = view.accept_language.as_deref().map(|v| self.texts.get(v));
+        headers.dnt = view.dnt;
+        headers.gpc = view.gpc;
+        let mut place = |v: Option<String>| v.map(|v| self.texts.get(&v));
+        let attribution = StoredAttribution {
+            country: place(geo.country),
+            region: place(geo.region),
+            city: place(geo.city),
+            visitor_hash,
+            utm_source: link.utm_source.clone(),
+            utm_medium: link.utm_medium.clone(),
+            utm_campaign: link.utm_campaign.clone(),
+            ..shape.attribution.clone()
+        };
         ClickRecord {
             // Assigned here, by the one writer task, rather than at capture:
             // UUIDv7 generation takes a process-wide lock.
             id: Uuid::now_v7(),
             occurred_at: ev.occurred_at,
             link_id: link.id,
-            method: ev.method.to_owned(),
-            attribution: StoredAttribution {
-                kind: a.kind.as_str().to_owned(),
-                channel: a.channel.map(|c| c.as_str().to_owned()),
-                source: a.source,
-                inapp: a.inapp,
-                evidence: a.evidence.iter().map(ToString::to_string).collect(),
-                browser: a.browser,
-                os: a.os,
-                device: Some(a.device.as_str().to_owned()),
-                country: geo.country,
-                region: geo.region,
-                city: geo.city,
-                referrer_host,
-                visitor_hash,
-                utm_source: link.utm_source.clone(),
-                utm_medium: link.utm_medium.clone(),
-                utm_campaign: link.utm_campaign.clone(),
-            },
+            method: self.texts.get(ev.method),
+            attribution,
             headers,
         }
     }

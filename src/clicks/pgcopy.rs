@@ -87,10 +87,10 @@ impl BinaryCopy {
     }
 
     /// `text[]`: one dimension, lower bound 1, no NULL element.
-    pub fn text_array(&mut self, items: &[String]) {
+    pub fn text_array<S: AsRef<str>>(&mut self, items: &[S]) {
         let body: usize = 12
             + if items.is_empty() { 0 } else { 8 }
-            + items.iter().map(|i| 4 + i.len()).sum::<usize>();
+            + items.iter().map(|i| 4 + i.as_ref().len()).sum::<usize>();
         let body = i32::try_from(body).expect("array under 2 GiB");
         self.buf.extend_from_slice(&body.to_be_bytes());
         let dims: i32 = if items.is_empty() { 0 } else { 1 };
@@ -103,7 +103,7 @@ impl BinaryCopy {
             self.buf.extend_from_slice(&1i32.to_be_bytes()); // lower bound
         }
         for item in items {
-            self.len_prefixed(item.as_bytes());
+            self.len_prefixed(item.as_ref().as_bytes());
         }
     }
 
@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn an_empty_array_has_no_dimension() {
         let mut c = BinaryCopy::with_capacity(0);
-        c.text_array(&[]);
+        c.text_array::<&str>(&[]);
         let out = c.finish();
         assert_eq!(
             &out[HEADER.len()..],

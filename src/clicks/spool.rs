@@ -228,7 +228,7 @@ mod tests {
             },
             attribution: crate::clicks::StoredAttribution {
                 kind: "human".into(),
-                evidence: vec!["inapp_ua:instagram".into()],
+                evidence: vec!["inapp_ua:instagram".into()].into(),
                 visitor_hash: Some(vec![1, 2, 3]),
                 ..Default::default()
             },

@@ -141,7 +141,7 @@ async fn write_records(
     let mut previews = Vec::new();
     let mut filtered = Vec::new();
     for r in records {
-        match r.attribution.kind.as_str() {
+        match &*r.attribution.kind {
             "preview" => previews.push(r),
             "bot" | "prefetch" => filtered.push(r),
             _ => humans.push(r),
@@ -252,7 +252,7 @@ async fn insert_share_events(
     .bind(
         batch
             .iter()
-            .map(|r| r.attribution.source.clone().unwrap_or_else(|| "unknown".into()))
+            .map(|r| r.attribution.source.as_deref().unwrap_or("unknown"))
             .collect::<Vec<_>>(),
     )
     .bind(batch.iter().map(|r| r.attribution.evidence.join(EVIDENCE_SEP)).collect::<Vec<_>>())
@@ -281,7 +281,7 @@ async fn count_filtered(
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.attribution.kind.as_str()).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| &*r.attribution.kind).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.attribution.source.as_deref()).collect::<Vec<_>>())
     .fetch_one(&mut *conn)
     .await?;

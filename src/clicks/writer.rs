@@ -166,7 +166,10 @@ impl Writer {
     /// Turns the events not yet in a batch into one.
     fn form_batch(&mut self) {
         if !self.open.is_empty() {
-            let records = mem::take(&mut self.open);
+            // The next batch is likely the size of this one: reserving it
+            // spares the pushes a run of reallocations and moves.
+            let next = Vec::with_capacity(self.open.len().min(self.cfg.batch_size));
+            let records = mem::replace(&mut self.open, next);
             self.batches.push_back(Batch::new(records));
         }
     }

@@ -41,11 +41,11 @@ pub struct CachedLink {
     /// Declared channel (attribution).
     pub channel: Option<String>,
     /// utm_source (attribution).
-    pub utm_source: Option<String>,
+    pub utm_source: Option<crate::clicks::Text>,
     /// utm_medium (attribution).
-    pub utm_medium: Option<String>,
+    pub utm_medium: Option<crate::clicks::Text>,
     /// utm_campaign (stored with clicks).
-    pub utm_campaign: Option<String>,
+    pub utm_campaign: Option<crate::clicks::Text>,
     /// Generated or custom slug (attribution).
     pub slug_kind: SlugKind,
     /// `updated_at` in microseconds: notifications of this version or older
@@ -66,9 +66,9 @@ impl CachedLink {
             enabled: link.enabled,
             expires_at: link.expires_at,
             channel: link.channel.clone(),
-            utm_source: link.utm_source.clone(),
-            utm_medium: link.utm_medium.clone(),
-            utm_campaign: link.utm_campaign.clone(),
+            utm_source: link.utm_source.as_deref().map(Into::into),
+            utm_medium: link.utm_medium.as_deref().map(Into::into),
+            utm_campaign: link.utm_campaign.as_deref().map(Into::into),
             slug_kind: link.slug_kind(),
             version: micros(link.updated_at),
         }

@@ -227,13 +227,13 @@ async fn a_batch_written_twice_is_stored_once_whatever_its_kinds() {
         link_id,
         method: "GET".into(),
         headers: lanterne::clicks::CapturedHeaders {
-            user_agent: Some(format!("Mozilla/5.0 tab\there \\ backslash {i}")),
+            user_agent: Some(format!("Mozilla/5.0 tab\there \\ backslash {i}").into()),
             ..Default::default()
         },
         attribution: StoredAttribution {
             kind: kind.into(),
             source: source.map(Into::into),
-            evidence: vec!["inapp_ua:instagram".into(), "odd \"quote\", comma".into()],
+            evidence: vec!["inapp_ua:instagram".into(), "odd \"quote\", comma".into()].into(),
             visitor_hash: Some(vec![0, 1, 254, 255]),
             ..Default::default()
         },
@@ -305,7 +305,7 @@ async fn refused_events_are_set_aside_before_the_rest_of_their_batch_commits() {
         link_id,
         method: "GET".into(),
         headers: lanterne::clicks::CapturedHeaders {
-            user_agent: Some(ua),
+            user_agent: Some(ua.into()),
             ..Default::default()
         },
         attribution: StoredAttribution {
