@@ -21,6 +21,8 @@ use tokio::{
 pub struct ChaosProxy {
     addr: SocketAddr,
     broken: Arc<AtomicBool>,
+    // Bumped by every cut; each connection ends when it changes.
+    cuts: watch::Sender<u64>,
     stalled: watch::Sender<bool>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
@@ -34,9 +36,19 @@ impl ChaosProxy {
         let broken = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let (stalled, _) = watch::channel(false);
-        let (b, c, s) = (broken.clone(), connections.clone(), stalled.clone());
+        let (cuts, _) = watch::channel(0u64);
+        let (b, c, s, k) = (
+            broken.clone(),
+            connections.clone(),
+            stalled.clone(),
+            cuts.clone(),
+        );
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                // Subscribed before the check: a cut that lands after the
+                // check still reaches this connection (no window in which a
+                // connection escapes a cut).
+                let mut cut = k.subscribe();
                 if b.load(Ordering::SeqCst) {
                     drop(client); // refused: closed at once
                     continue;
@@ -47,6 +59,7 @@ impl ChaosProxy {
                     if let Ok(mut server) = TcpStream::connect(&upstream).await {
                         tokio::select! {
                             _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
+                            _ = cut.changed() => return,
                             _ = stall.wait_for(|s| *s) => {}
                         }
                         // Stalled: hold both ends open, pass nothing.
@@ -60,6 +73,7 @@ impl ChaosProxy {
         ChaosProxy {
             addr,
             broken,
+            cuts,
             stalled,
             connections,
             accept,
@@ -77,6 +91,7 @@ impl ChaosProxy {
     /// Cuts every connection and refuses new ones: the database is "down".
     pub fn cut(&self) {
         self.broken.store(true, Ordering::SeqCst);
+        self.cuts.send_modify(|n| *n += 1);
         for task in self.connections.lock().unwrap().drain(..) {
             task.abort();
         }
