@@ -266,4 +266,93 @@ mod tests {
         assert_eq!(referrer_host("not a url"), None);
         assert_eq!(referrer_host(""), None);
     }
+
+    use crate::{
+        attribution::ClassifierConfig,
+        clicks::{now_micros, visitor::Salts},
+        links::cache::CachedLink,
+    };
+    use axum::http::{HeaderMap, HeaderValue, Method, header};
+
+    fn enricher(salts: &Salts) -> Enricher {
+        Enricher::new(
+            Arc::new(Classifier::new(ClassifierConfig::default())),
+            Arc::new(GeoDb::open(None)),
+            salts.clone(),
+            Duration::from_secs(300),
+        )
+    }
+
+    fn event(link: &Arc<CachedLink>, language: &str, dnt: bool) -> ClickEvent {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"),
+        );
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("https://l.instagram.com/?u=x"),
+        );
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_str(language).unwrap(),
+        );
+        if dnt {
+            h.insert(header::DNT, HeaderValue::from_static("1"));
+        }
+        let ip = "203.0.113.7".parse().ok();
+        ClickEvent::capture(link.clone(), now_micros(), &Method::GET, &h, ip)
+    }
+
+    /// A record built from the memo (shared strings) equals one built from
+    /// scratch, and what is not part of the request shape is each click's own.
+    #[test]
+    fn remembered_shapes_give_the_same_records_and_keep_per_click_fields() {
+        let link = Arc::new(CachedLink {
+            id: 7,
+            target: "https://shop.example/".into(),
+            location: None,
+            enabled: true,
+            expires_at: None,
+            channel: None,
+            utm_source: Some("newsletter".into()),
+            utm_medium: None,
+            utm_campaign: Some("spring".into()),
+            slug_kind: SlugKind::Generated,
+            version: 0,
+        });
+        let salts = Salts::local();
+        let mut warm = enricher(&salts);
+        let first = warm.enrich(event(&link, "fr-FR", false));
+        let again = warm.enrich(event(&link, "de-DE", true));
+        let fresh = enricher(&salts).enrich(event(&link, "de-DE", true));
+
+        let same = |mut r: ClickRecord| {
+            // The id and the time are each event's own.
+            r.id = Uuid::nil();
+            r.occurred_at = OffsetDateTime::UNIX_EPOCH;
+            r
+        };
+        assert_eq!(
+            same(again.clone()),
+            same(fresh),
+            "memo hit == fresh classification"
+        );
+        assert_eq!(first.attribution.kind, again.attribution.kind);
+        assert!(
+            Arc::ptr_eq(&first.attribution.evidence, &again.attribution.evidence),
+            "the shape's fields are shared, not copied"
+        );
+        assert_eq!(first.headers.accept_language.as_deref(), Some("fr-FR"));
+        assert_eq!(again.headers.accept_language.as_deref(), Some("de-DE"));
+        assert!(!first.headers.dnt && again.headers.dnt);
+        assert!(first.attribution.visitor_hash.is_some());
+        assert_eq!(again.attribution.visitor_hash, None, "DNT: no visitor hash");
+        assert_eq!(
+            first.attribution.referrer_host.as_deref(),
+            Some("l.instagram.com")
+        );
+        assert_eq!(again.attribution.utm_campaign.as_deref(), Some("spring"));
+    }
 }
