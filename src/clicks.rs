@@ -14,7 +14,7 @@ pub mod writer;
 
 use std::{borrow::Cow, net::IpAddr, sync::Arc};
 
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
@@ -41,8 +41,8 @@ pub const MAX_SHORT_HEADER: usize = 128;
 
 /// One redirect, as captured on the hot path. Holds the client IP in memory
 /// only: it is dropped when the event becomes a [`ClickRecord`]. Header
-/// values are kept as received (a reference-counted clone, no copy); capping
-/// and decoding happen in the writer, off the hot path.
+/// values are copied as received (see [`RawHeaders`]); decoding happens in
+/// the writer, off the hot path.
 #[derive(Debug, Clone)]
 pub struct ClickEvent {
     /// When the redirect was answered.
@@ -57,25 +57,46 @@ pub struct ClickEvent {
     pub ip: Option<IpAddr>,
 }
 
-/// The request headers attribution reads, untouched.
+/// Where each captured header sits in [`RawHeaders`].
+#[derive(Clone, Copy)]
+enum Slot {
+    UserAgent,
+    Referer,
+    SecFetchSite,
+    SecFetchMode,
+    SecFetchDest,
+    SecFetchUser,
+    Purpose,
+    AcceptLanguage,
+    // Read by the classifier only; not stored.
+    SecChUa,
+    SecChUaMobile,
+    SecChUaPlatform,
+    XRequestedWith,
+    // Fallbacks of `Purpose` (Sec-Purpose wins).
+    LegacyPurpose,
+    XPurpose,
+}
+
+const SLOTS: usize = Slot::XPurpose as usize + 1;
+
+/// The request headers attribution reads, copied once into one buffer at
+/// capture, each cut to the length that can be used. Copying the few hundred
+/// bytes is cheaper than keeping the request's own: its header values share
+/// the connection's read buffer, which then could not be reused while the
+/// event waits in the queue (and a dozen reference counts would bounce
+/// between the redirect's thread and the writer's).
 #[derive(Debug, Clone, Default)]
 pub struct RawHeaders {
-    user_agent: Option<HeaderValue>,
-    referer: Option<HeaderValue>,
-    sec_fetch_site: Option<HeaderValue>,
-    sec_fetch_mode: Option<HeaderValue>,
-    sec_fetch_dest: Option<HeaderValue>,
-    sec_fetch_user: Option<HeaderValue>,
-    purpose: Option<HeaderValue>,
-    accept_language: Option<HeaderValue>,
-    // Read by the classifier only; not stored.
-    sec_ch_ua: Option<HeaderValue>,
-    sec_ch_ua_mobile: Option<HeaderValue>,
-    sec_ch_ua_platform: Option<HeaderValue>,
-    x_requested_with: Option<HeaderValue>,
+    bytes: Vec<u8>,
+    // (start, length) in `bytes`, per slot.
+    spans: [Option<(u32, u32)>; SLOTS],
     dnt: bool,
     gpc: bool,
 }
+
+/// Bytes a first header value reserves: enough for a browser's usual set.
+const CAPTURE_RESERVE: usize = 384;
 
 impl RawHeaders {
     /// Takes the headers attribution needs from a request, in one pass over
@@ -83,23 +104,22 @@ impl RawHeaders {
     /// a repeated header wins.
     pub fn capture(h: &HeaderMap) -> RawHeaders {
         let mut r = RawHeaders::default();
-        let (mut purpose, mut x_purpose) = (None, None);
         for (name, value) in h {
-            let slot = match name.as_str() {
-                "user-agent" => &mut r.user_agent,
-                "referer" => &mut r.referer,
-                "sec-fetch-site" => &mut r.sec_fetch_site,
-                "sec-fetch-mode" => &mut r.sec_fetch_mode,
-                "sec-fetch-dest" => &mut r.sec_fetch_dest,
-                "sec-fetch-user" => &mut r.sec_fetch_user,
-                "sec-purpose" => &mut r.purpose,
-                "purpose" => &mut purpose,
-                "x-purpose" => &mut x_purpose,
-                "accept-language" => &mut r.accept_language,
-                "sec-ch-ua" => &mut r.sec_ch_ua,
-                "sec-ch-ua-mobile" => &mut r.sec_ch_ua_mobile,
-                "sec-ch-ua-platform" => &mut r.sec_ch_ua_platform,
-                "x-requested-with" => &mut r.x_requested_with,
+            let (slot, max) = match name.as_str() {
+                "user-agent" => (Slot::UserAgent, MAX_CLASSIFIED_USER_AGENT),
+                "referer" => (Slot::Referer, MAX_REFERER),
+                "sec-fetch-site" => (Slot::SecFetchSite, MAX_SHORT_HEADER),
+                "sec-fetch-mode" => (Slot::SecFetchMode, MAX_SHORT_HEADER),
+                "sec-fetch-dest" => (Slot::SecFetchDest, MAX_SHORT_HEADER),
+                "sec-fetch-user" => (Slot::SecFetchUser, MAX_SHORT_HEADER),
+                "sec-purpose" => (Slot::Purpose, MAX_SHORT_HEADER),
+                "purpose" => (Slot::LegacyPurpose, MAX_SHORT_HEADER),
+                "x-purpose" => (Slot::XPurpose, MAX_SHORT_HEADER),
+                "accept-language" => (Slot::AcceptLanguage, MAX_SHORT_HEADER),
+                "sec-ch-ua" => (Slot::SecChUa, MAX_SHORT_HEADER),
+                "sec-ch-ua-mobile" => (Slot::SecChUaMobile, MAX_SHORT_HEADER),
+                "sec-ch-ua-platform" => (Slot::SecChUaPlatform, MAX_SHORT_HEADER),
+                "x-requested-with" => (Slot::XRequestedWith, MAX_SHORT_HEADER),
                 "dnt" => {
                     r.dnt |= value.as_bytes() == b"1";
                     continue;
@@ -110,39 +130,54 @@ impl RawHeaders {
                 }
                 _ => continue,
             };
-            slot.get_or_insert_with(|| value.clone());
+            if r.spans[slot as usize].is_some() {
+                continue;
+            }
+            let v = value.as_bytes();
+            let v = &v[..v.len().min(max)];
+            if r.bytes.capacity() == 0 {
+                r.bytes.reserve(CAPTURE_RESERVE.max(v.len()));
+            }
+            // Bounded by the caps above: far under u32::MAX.
+            r.spans[slot as usize] = Some((r.bytes.len() as u32, v.len() as u32));
+            r.bytes.extend_from_slice(v);
         }
         // Sec-Purpose, else Purpose, else X-Purpose.
-        r.purpose = r.purpose.or(purpose).or(x_purpose);
+        let purpose = Slot::Purpose as usize;
+        r.spans[purpose] = r.spans[purpose]
+            .or(r.spans[Slot::LegacyPurpose as usize])
+            .or(r.spans[Slot::XPurpose as usize]);
         r
+    }
+
+    /// A captured value, capped at `max` bytes and decoded.
+    fn text(&self, slot: Slot, max: usize) -> Option<Cow<'_, str>> {
+        let (start, len) = self.spans[slot as usize]?;
+        let start = start as usize;
+        Some(capped(&self.bytes[start..start + len as usize], max))
     }
 
     /// The headers capped and decoded, borrowed from the request (no copy)
     /// when they are valid UTF-8, as they nearly always are.
     pub fn view(&self) -> HeaderView<'_> {
-        fn text(v: &Option<HeaderValue>, max: usize) -> Option<Cow<'_, str>> {
-            v.as_ref().map(|v| capped(v.as_bytes(), max))
-        }
         HeaderView {
-            user_agent: text(&self.user_agent, MAX_USER_AGENT),
+            user_agent: self.text(Slot::UserAgent, MAX_USER_AGENT),
             // The classifier sees more of an oversized User-Agent than is
             // kept, so that it is still recognised as such.
-            long_user_agent: self
-                .user_agent
-                .as_ref()
-                .filter(|v| v.len() > MAX_USER_AGENT)
-                .map(|v| capped(v.as_bytes(), MAX_CLASSIFIED_USER_AGENT)),
-            referer: text(&self.referer, MAX_REFERER),
-            sec_fetch_site: text(&self.sec_fetch_site, MAX_SHORT_HEADER),
-            sec_fetch_mode: text(&self.sec_fetch_mode, MAX_SHORT_HEADER),
-            sec_fetch_dest: text(&self.sec_fetch_dest, MAX_SHORT_HEADER),
-            sec_fetch_user: text(&self.sec_fetch_user, MAX_SHORT_HEADER),
-            purpose: text(&self.purpose, MAX_SHORT_HEADER),
-            accept_language: text(&self.accept_language, MAX_SHORT_HEADER),
-            sec_ch_ua: text(&self.sec_ch_ua, MAX_SHORT_HEADER),
-            sec_ch_ua_mobile: text(&self.sec_ch_ua_mobile, MAX_SHORT_HEADER),
-            sec_ch_ua_platform: text(&self.sec_ch_ua_platform, MAX_SHORT_HEADER),
-            x_requested_with: text(&self.x_requested_with, MAX_SHORT_HEADER),
+            long_user_agent: self.spans[Slot::UserAgent as usize]
+                .filter(|&(_, len)| len as usize > MAX_USER_AGENT)
+                .and_then(|_| self.text(Slot::UserAgent, MAX_CLASSIFIED_USER_AGENT)),
+            referer: self.text(Slot::Referer, MAX_REFERER),
+            sec_fetch_site: self.text(Slot::SecFetchSite, MAX_SHORT_HEADER),
+            sec_fetch_mode: self.text(Slot::SecFetchMode, MAX_SHORT_HEADER),
+            sec_fetch_dest: self.text(Slot::SecFetchDest, MAX_SHORT_HEADER),
+            sec_fetch_user: self.text(Slot::SecFetchUser, MAX_SHORT_HEADER),
+            purpose: self.text(Slot::Purpose, MAX_SHORT_HEADER),
+            accept_language: self.text(Slot::AcceptLanguage, MAX_SHORT_HEADER),
+            sec_ch_ua: self.text(Slot::SecChUa, MAX_SHORT_HEADER),
+            sec_ch_ua_mobile: self.text(Slot::SecChUaMobile, MAX_SHORT_HEADER),
+            sec_ch_ua_platform: self.text(Slot::SecChUaPlatform, MAX_SHORT_HEADER),
+            x_requested_with: self.text(Slot::XRequestedWith, MAX_SHORT_HEADER),
             dnt: self.dnt,
             gpc: self.gpc,
         }
@@ -442,7 +477,7 @@ impl ClickSender {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::{HeaderName, header};
+    use axum::http::{HeaderName, HeaderValue, header};
 
     const PURPOSE: HeaderName = HeaderName::from_static("purpose");
     const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
@@ -465,6 +500,58 @@ mod tests {
         assert!(c.dnt);
         assert!(!c.gpc);
         assert_eq!(c.sec_fetch_site, None);
+    }
+
+    #[test]
+    fn capture_keeps_first_values_the_purpose_order_and_the_long_user_agent() {
+        let mut h = HeaderMap::new();
+        let long = "B".repeat(5000);
+        h.insert(header::USER_AGENT, HeaderValue::from_str(&long).unwrap());
+        h.append(
+            header::REFERER,
+            HeaderValue::from_static("https://first.example/"),
+        );
+        h.append(
+            header::REFERER,
+            HeaderValue::from_static("https://second.example/"),
+        );
+        h.insert("x-purpose", HeaderValue::from_static("preview"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_bytes(b"fr\xff-FR").unwrap(),
+        );
+        let raw = RawHeaders::capture(&h);
+        let v = raw.view();
+        assert_eq!(v.user_agent.as_deref().map(str::len), Some(MAX_USER_AGENT));
+        assert_eq!(
+            v.long_user_agent.as_deref().map(str::len),
+            Some(MAX_CLASSIFIED_USER_AGENT),
+            "the classifier sees more of an oversized User-Agent"
+        );
+        assert_eq!(v.referer.as_deref(), Some("https://first.example/"));
+        assert_eq!(
+            v.purpose.as_deref(),
+            Some("preview"),
+            "X-Purpose as a last resort"
+        );
+        assert_eq!(v.accept_language.as_deref(), Some("fr\u{fffd}-FR"));
+        assert_eq!(v.sec_ch_ua, None);
+
+        h.insert(PURPOSE, HeaderValue::from_static("prefetch"));
+        h.insert(
+            "sec-purpose",
+            HeaderValue::from_static("prefetch;prerender"),
+        );
+        let v = RawHeaders::capture(&h).to_captured();
+        assert_eq!(
+            v.purpose.as_deref(),
+            Some("prefetch;prerender"),
+            "Sec-Purpose wins"
+        );
+
+        let mut short = HeaderMap::new();
+        short.insert(header::USER_AGENT, HeaderValue::from_static("curl/8.5.0"));
+        assert_eq!(RawHeaders::capture(&short).view().long_user_agent, None);
     }
 
     #[test]
