@@ -3,11 +3,11 @@
 //! `ClickEvent` to the click queue with a non-blocking send. It never awaits
 //! a database write. It takes the raw request to avoid copying headers.
 
-use std::{net::SocketAddr, time::Instant};
+use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 
@@ -15,7 +15,7 @@ use super::extract::client_ip;
 use crate::{
     clicks::{self, ClickEvent},
     links::{
-        cache::{self, Lookup},
+        cache::{self, CachedLink, Lookup},
         destination, slug,
     },
     state::AppState,
@@ -29,17 +29,40 @@ pub async fn redirect(
     req: Request,
 ) -> Response {
     let start = Instant::now();
-    let res = answer(&state, peer, req).await;
+    let (parts, _) = req.into_parts();
+    // From memory, without awaiting anything; only a cache miss reads the
+    // database. That path is boxed: its future is large, and inline it would
+    // size (and move) every redirect's future.
+    let res = match from_memory(&state, &parts) {
+        Found::Link(link) => respond(&state, peer, &parts, link),
+        Found::Answer(res) => res,
+        Found::Miss { domain_id, key } => match Box::pin(load(&state, domain_id, &key)).await {
+            Ok(Some(link)) => respond(&state, peer, &parts, link),
+            Ok(None) => error_page(StatusCode::NOT_FOUND, NotFoundPage),
+            Err(res) => *res,
+        },
+    };
     state
         .redirect_metrics
         .answered(res.status().as_u16(), start.elapsed());
     res
 }
 
-async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
-    let (parts, _) = req.into_parts();
+/// What memory says about a request.
+enum Found {
+    Link(Arc<CachedLink>),
+    /// Answered already (refused, unknown, known missing).
+    Answer(Response),
+    /// Not in memory: the database must be asked.
+    Miss {
+        domain_id: i32,
+        key: String,
+    },
+}
+
+fn from_memory(state: &AppState, parts: &Parts) -> Found {
     if let Some(refusal) = super::headers_too_large(&parts.headers) {
-        return refusal;
+        return Found::Answer(refusal);
     }
     let host = parts
         .headers
@@ -52,38 +75,48 @@ async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
         .for_host_header(host)
         .filter(|_| slug::can_be_slug(segment))
     else {
-        return error_page(StatusCode::NOT_FOUND, NotFoundPage);
+        return Found::Answer(error_page(StatusCode::NOT_FOUND, NotFoundPage));
     };
     let key = cache::key(domain_id, segment);
     let m = &state.redirect_metrics;
-    let link = match state.cache.get(&key) {
+    match state.cache.get(&key) {
         Lookup::Hit(link) => {
             m.cache_hit.increment(1);
-            link
+            Found::Link(link)
         }
         Lookup::KnownMissing => {
             m.cache_negative_hit.increment(1);
-            return error_page(StatusCode::NOT_FOUND, NotFoundPage);
+            Found::Answer(error_page(StatusCode::NOT_FOUND, NotFoundPage))
         }
         Lookup::Miss => {
             m.cache_miss.increment(1);
-            match state
-                .cache
-                .load(&state.pool, domain_id, cache::slug_key(&key))
-                .await
-            {
-                Ok(Some(link)) => link,
-                Ok(None) => return error_page(StatusCode::NOT_FOUND, NotFoundPage),
-                Err(e) => {
-                    tracing::warn!(error = %e, "link lookup failed on a cache miss");
-                    let mut res = error_page(StatusCode::SERVICE_UNAVAILABLE, UnavailablePage);
-                    res.headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                    return res;
-                }
-            }
+            Found::Miss { domain_id, key }
         }
-    };
+    }
+}
+
+/// The link from the database (and into the cache); `Err` is the answer to
+/// give when the database cannot say.
+async fn load(
+    state: &AppState,
+    domain_id: i32,
+    key: &str,
+) -> Result<Option<Arc<CachedLink>>, Box<Response>> {
+    state
+        .cache
+        .load(&state.pool, domain_id, cache::slug_key(key))
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "link lookup failed on a cache miss");
+            let mut res = error_page(StatusCode::SERVICE_UNAVAILABLE, UnavailablePage);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            Box::new(res)
+        })
+}
+
+/// The redirect to a live link (and its click), or 410.
+fn respond(state: &AppState, peer: SocketAddr, parts: &Parts, link: Arc<CachedLink>) -> Response {
     // One clock read: the expiry check and the click's time.
     let now = clicks::now_micros();
     if !link.is_live(now) {
@@ -119,3 +152,4 @@ async fn answer(state: &AppState, peer: SocketAddr, req: Request) -> Response {
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     res
 }
+
