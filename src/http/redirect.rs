@@ -152,4 +152,3 @@ fn respond(state: &AppState, peer: SocketAddr, parts: &Parts, link: Arc<CachedLi
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     res
 }
-
