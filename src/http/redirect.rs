@@ -1,7 +1,8 @@
 //! `GET|HEAD /{slug}`: the hot path. Finds the link in memory (the database
 //! is read only on a cache miss), answers the redirect, and hands one
 //! `ClickEvent` to the click queue with a non-blocking send. It never awaits
-//! a database write. It takes the raw request to avoid copying headers.
+//! a database write. It takes the raw request (no extractor copies the
+//! headers); the click copies only the few values attribution reads.
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
