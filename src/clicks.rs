@@ -182,11 +182,6 @@ impl RawHeaders {
             gpc: self.gpc,
         }
     }
-
-    /// Capped, lossy UTF-8 copies for storage.
-    pub fn to_captured(&self) -> CapturedHeaders {
-        self.view().to_captured()
-    }
 }
 
 /// The captured headers, capped and decoded (see [`RawHeaders::view`]).
@@ -493,7 +488,7 @@ mod tests {
         h.insert(PURPOSE, HeaderValue::from_static("prefetch"));
         h.insert(header::DNT, HeaderValue::from_static("1"));
         h.insert(SEC_GPC, HeaderValue::from_static("0"));
-        let c = RawHeaders::capture(&h).to_captured();
+        let c = RawHeaders::capture(&h).view().to_captured();
         assert_eq!(c.user_agent.as_deref().map(str::len), Some(MAX_USER_AGENT));
         assert_eq!(c.referer.as_deref(), Some("https://t.co/x"));
         assert_eq!(c.purpose.as_deref(), Some("prefetch"));
@@ -542,7 +537,7 @@ mod tests {
             "sec-purpose",
             HeaderValue::from_static("prefetch;prerender"),
         );
-        let v = RawHeaders::capture(&h).to_captured();
+        let v = RawHeaders::capture(&h).view().to_captured();
         assert_eq!(
             v.purpose.as_deref(),
             Some("prefetch;prerender"),

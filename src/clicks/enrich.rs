@@ -53,7 +53,6 @@ struct Shape {
 
 impl Shape {
     fn new(a: Attribution, view: &HeaderView<'_>) -> Shape {
-        let text = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(Text::from);
         Shape {
             kind: a.kind,
             attribution: StoredAttribution {
@@ -77,17 +76,11 @@ impl Shape {
                 ..StoredAttribution::default()
             },
             headers: CapturedHeaders {
-                user_agent: text(&view.user_agent),
-                referer: text(&view.referer),
-                sec_fetch_site: text(&view.sec_fetch_site),
-                sec_fetch_mode: text(&view.sec_fetch_mode),
-                sec_fetch_dest: text(&view.sec_fetch_dest),
-                sec_fetch_user: text(&view.sec_fetch_user),
-                purpose: text(&view.purpose),
                 // Not part of the shape: set per click.
                 accept_language: None,
                 dnt: false,
                 gpc: false,
+                ..view.to_captured()
             },
         }
     }
