@@ -6,6 +6,7 @@
 //! threads); it has no TTL, so negative entries carry their own deadline.
 
 use std::{
+    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -23,6 +24,9 @@ use crate::config::CacheSettings;
 
 /// The NOTIFY channel the `links_notify` trigger writes to.
 pub const NOTIFY_CHANNEL: &str = "lanterne_links";
+
+/// Links checked per query of a resync.
+const RESYNC_CHUNK: usize = 5_000;
 
 /// What the redirect needs of a link, with the target URL built once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,11 +195,46 @@ impl LinkCache {
         self.negative.remove(key);
     }
 
-    /// Forgets everything (notifications may have been missed).
-    pub fn invalidate_all(&self) {
+    /// Catches up after notifications may have been missed (the listener
+    /// lost its connection): slugs known to be missing are forgotten (one may
+    /// have been created meanwhile), and every link in memory is checked
+    /// against the database; those changed or deleted meanwhile are dropped
+    /// (the next redirect reads them again), the others stay. Until it is
+    /// done, and if the database cannot answer, the links in memory go on
+    /// serving: a possibly stale redirect rather than an error page, and no
+    /// stampede of cache misses on a database that just came back. Returns
+    /// the links dropped.
+    pub async fn resync(&self, pool: &PgPool) -> Result<usize, store::StoreError> {
+        // Loads in flight may have read the database before the gap ended.
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.positive.clear();
         self.negative.clear();
+        let held: Vec<(String, i64, i64)> = self
+            .positive
+            .iter()
+            .map(|(key, link)| (key, link.id, link.version))
+            .collect();
+        let mut dropped = 0;
+        for chunk in held.chunks(RESYNC_CHUNK) {
+            let ids: Vec<i64> = chunk.iter().map(|(_, id, _)| *id).collect();
+            let live: HashMap<i64, i64> = store::versions(pool, &ids)
+                .await?
+                .into_iter()
+                .map(|(id, updated_at)| (id, micros(updated_at)))
+                .collect();
+            for (key, id, version) in chunk {
+                // A notification or a load since the snapshot may have put a
+                // newer version there already: only the one checked goes.
+                if live.get(id) != Some(version)
+                    && self
+                        .positive
+                        .remove_if(key.as_str(), |l| l.version == *version)
+                        .is_some()
+                {
+                    dropped += 1;
+                }
+            }
+        }
+        Ok(dropped)
     }
 
     /// Links held in memory.
@@ -233,25 +272,25 @@ pub async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
-/// Applies link changes to the cache until the pool closes. When the
-/// connection drops, notifications may be lost, so after reconnecting the
-/// whole cache is dropped; while disconnected the cache keeps serving (the
-/// database may be down, and memory is all the redirect has).
+/// Applies link changes to the cache until the pool closes. While the
+/// listener is disconnected the cache keeps serving (the database may be
+/// down, and memory is all the redirect has); once it is back, notifications
+/// may have been missed, so the cache is resynced (see [`LinkCache::resync`])
+/// before listening on. A resync the database cannot finish is retried after
+/// a pause, through a new subscription.
 pub async fn listen(cache: Arc<LinkCache>, pool: PgPool, subscribed: PgListener) {
     let mut listener = Some(subscribed);
     let mut delay = Duration::from_millis(100);
     while !pool.is_closed() {
         let mut current = match listener.take() {
             Some(l) => l,
-            None => match subscribe(&pool).await {
+            None => match reconnect(&cache, &pool).await {
                 Ok(l) => {
                     delay = Duration::from_millis(100);
-                    cache.invalidate_all();
-                    tracing::info!("link change listener reconnected; cache cleared");
                     l
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "link change listener cannot connect; retrying");
+                    tracing::warn!(error = %e, "link change listener cannot catch up; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                     continue;
@@ -269,6 +308,20 @@ pub async fn listen(cache: Arc<LinkCache>, pool: PgPool, subscribed: PgListener)
             }
         }
     }
+}
+
+/// Subscribes again, then resyncs the cache (subscribing first, so that no
+/// change made during the resync is missed).
+async fn reconnect(cache: &LinkCache, pool: &PgPool) -> anyhow::Result<PgListener> {
+    let listener = subscribe(pool).await?;
+    let dropped = cache.resync(pool).await?;
+    metrics::counter!("lanterne_link_cache_resyncs_total").increment(1);
+    tracing::info!(
+        links.dropped = dropped,
+        links.kept = cache.len(),
+        "link change listener reconnected; cache resynced"
+    );
+    Ok(listener)
 }
 
 #[cfg(test)]

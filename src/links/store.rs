@@ -164,6 +164,23 @@ pub async fn find_by_slug(
     .await?)
 }
 
+/// The version (`updated_at`) of each live link among `ids`; a link deleted
+/// or gone is absent (the cache's resync after a lost listener).
+#[tracing::instrument(skip_all, fields(links.count = ids.len()))]
+pub async fn versions(
+    pool: &PgPool,
+    ids: &[i64],
+) -> Result<Vec<(i64, OffsetDateTime)>, StoreError> {
+    Ok(
+        sqlx::query_as(
+            "select id, updated_at from links where id = any($1) and deleted_at is null",
+        )
+        .bind(ids)
+        .fetch_all(pool)
+        .await?,
+    )
+}
+
 /// The most recently created live links, to warm the cache at start-up.
 #[tracing::instrument(skip_all)]
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Link>, StoreError> {

@@ -1,11 +1,19 @@
 //! Two instances on one database: a change made through one is seen by the
-//! other within a second (PostgreSQL LISTEN/NOTIFY), and at once by itself.
+//! other within a second (PostgreSQL LISTEN/NOTIFY), and at once by itself;
+//! one cut off from the database serves from memory, then catches up.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
+use lanterne::links::cache::{self, Lookup};
 use serde_json::json;
 
-use crate::harness::{Options, TestApp, location};
+use crate::{
+    chaos::{ChaosProxy, upstream},
+    harness::{Options, TestApp, location},
+};
 
 /// Polls `check` until it holds or a second has passed; returns the time taken.
 async fn within_a_second(mut check: impl AsyncFnMut() -> bool) -> Duration {
@@ -93,4 +101,92 @@ async fn renaming_a_slug_frees_the_old_address_everywhere() {
     assert_eq!(a.visit("old-name").await.status(), 404);
     within_a_second(async || b.visit("old-name").await.status() == 404).await;
     within_a_second(async || b.visit("new-name").await.status() == 302).await;
+}
+
+/// An instance cut off from the database misses the notifications sent
+/// meanwhile. While cut off it goes on serving the links it holds; once
+/// back, it catches up: links changed or deleted meanwhile are dropped, slugs
+/// it knew as unknown are forgotten, and the links nobody touched stay in
+/// memory (no reload, no burst of database reads, no error page).
+#[tokio::test]
+async fn an_instance_cut_off_serves_from_memory_then_catches_up() {
+    let a = TestApp::spawn().await;
+    let proxy = ChaosProxy::start(upstream()).await;
+    let b = TestApp::spawn_with(Options {
+        database: Some(a.database.clone()),
+        database_url: Some(proxy.url(&a.database)),
+        ..Options::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for slug in ["kept", "changed", "deleted"] {
+        let link = a
+            .new_link(json!({"destination": format!("https://{slug}.example/"), "slug": slug}))
+            .await;
+        ids.push(link["id"].as_i64().unwrap());
+        within_a_second(async || b.visit(slug).await.status() == 302).await;
+    }
+    assert_eq!(b.visit("later").await.status(), 404);
+    let domain_id: i32 = sqlx::query_scalar("select domain_id from links where id = $1")
+        .bind(ids[0])
+        .fetch_one(&a.db)
+        .await
+        .unwrap();
+    let held = |slug: &str| match b.state.cache.get(&cache::key(domain_id, slug)) {
+        Lookup::Hit(link) => Some(link),
+        _ => None,
+    };
+    let kept = held("kept").expect("B holds the link");
+
+    proxy.cut();
+    a.update_link(
+        ids[1],
+        json!({"destination": "https://changed-again.example/"}),
+    )
+    .await;
+    let del = a
+        .client
+        .delete(format!("{}/api/v1/links/{}", a.address, ids[2]))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+    a.new_link(json!({"destination": "https://later.example/", "slug": "later"}))
+        .await;
+
+    // Cut off: what B holds is all it has, and it serves it.
+    assert_eq!(location(&b.visit("kept").await), "https://kept.example/");
+    assert_eq!(
+        location(&b.visit("changed").await),
+        "https://changed.example/"
+    );
+    assert_eq!(b.visit("deleted").await.status(), 302);
+    // A resync the database cannot answer changes nothing.
+    assert!(b.state.cache.resync(&b.state.pool).await.is_err());
+    assert!(held("changed").is_some() && held("deleted").is_some());
+
+    proxy.restore();
+    let start = Instant::now();
+    loop {
+        let changed = b.visit("changed").await;
+        if changed.status() == 302
+            && location(&changed) == "https://changed-again.example/"
+            && b.visit("deleted").await.status() == 404
+            && b.visit("later").await.status() == 302
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "B did not catch up after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let still = held("kept").expect("an untouched link stays in memory");
+    assert!(
+        Arc::ptr_eq(&kept, &still),
+        "the untouched link was kept, not read again"
+    );
+    assert_eq!(location(&b.visit("kept").await), "https://kept.example/");
 }
