@@ -389,8 +389,8 @@ pub struct StoredAttribution {
     pub city: Option<Text>,
     /// Host of the Referer.
     pub referrer_host: Option<Text>,
-    /// Visitor hash (absent under DNT/GPC).
-    pub visitor_hash: Option<Vec<u8>>,
+    /// Visitor hash (absent under DNT/GPC), inline: no allocation a click.
+    pub visitor_hash: Option<[u8; visitor::HASH_BYTES]>,
     /// utm_source of the link at click time.
     pub utm_source: Option<Text>,
     /// utm_medium of the link at click time.

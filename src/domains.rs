@@ -20,7 +20,9 @@ pub struct Domain {
 /// All served domains, looked up by host.
 #[derive(Debug, Clone)]
 pub struct Domains {
-    by_host: HashMap<String, i32>,
+    // foldhash: every redirect hashes its Host here; the keys are ours and
+    // fixed, so a visitor cannot grow the map or choose its collisions.
+    by_host: HashMap<String, i32, foldhash::fast::RandomState>,
     default: Domain,
     base_url: Url,
 }

@@ -229,7 +229,7 @@ mod tests {
             attribution: crate::clicks::StoredAttribution {
                 kind: "human".into(),
                 evidence: vec!["inapp_ua:instagram".into()].into(),
-                visitor_hash: Some(vec![1, 2, 3]),
+                visitor_hash: Some([7; crate::clicks::visitor::HASH_BYTES]),
                 ..Default::default()
             },
         }

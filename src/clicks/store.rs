@@ -211,7 +211,7 @@ pub fn copy_data(batch: &[&ClickRecord]) -> Vec<u8> {
         ] {
             data.text(v.as_deref());
         }
-        data.bytea(a.visitor_hash.as_deref());
+        data.bytea(a.visitor_hash.as_ref().map(|h| &h[..]));
         for v in [&a.utm_source, &a.utm_medium, &a.utm_campaign] {
             data.text(v.as_deref());
         }

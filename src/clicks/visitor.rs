@@ -38,7 +38,7 @@ impl Salts {
         user_agent: &str,
         link_id: i64,
         opted_out: bool,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<[u8; HASH_BYTES]> {
         if opted_out {
             return None;
         }
@@ -53,7 +53,9 @@ impl Salts {
         h.update(user_agent.as_bytes());
         h.update([0]);
         h.update(link_id.to_le_bytes());
-        Some(h.finalize()[..HASH_BYTES].to_vec())
+        let mut out = [0; HASH_BYTES];
+        out.copy_from_slice(&h.finalize()[..HASH_BYTES]);
+        Some(out)
     }
 }
 
@@ -110,23 +112,19 @@ mod tests {
         let a = s.visitor_hash(ip, "UA", 1, false).unwrap();
         assert_eq!(a.len(), HASH_BYTES);
         assert_eq!(
-            Some(a.clone()),
+            Some(a),
             s.visitor_hash(ip, "UA", 1, false),
             "stable within the day"
         );
+        assert_ne!(Some(a), s.visitor_hash(ip, "UA", 2, false), "per link");
+        assert_ne!(Some(a), s.visitor_hash(ip, "UA2", 1, false));
         assert_ne!(
-            Some(a.clone()),
-            s.visitor_hash(ip, "UA", 2, false),
-            "per link"
-        );
-        assert_ne!(Some(a.clone()), s.visitor_hash(ip, "UA2", 1, false));
-        assert_ne!(
-            Some(a.clone()),
+            Some(a),
             s.visitor_hash("203.0.113.10".parse().unwrap(), "UA", 1, false)
         );
         let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
         assert_eq!(
-            Some(a.clone()),
+            Some(a),
             s.visitor_hash(mapped, "UA", 1, false),
             "IPv4-mapped is the same client"
         );

@@ -78,9 +78,9 @@ fn from_memory(state: &AppState, parts: &Parts) -> Found {
     else {
         return Found::Answer(error_page(StatusCode::NOT_FOUND, NotFoundPage));
     };
-    let key = cache::key(domain_id, segment);
     let m = &state.redirect_metrics;
-    match state.cache.get(&key) {
+    // The key is built in a buffer of the thread's; only a miss copies it.
+    cache::with_key(domain_id, segment, |key| match state.cache.get(key) {
         Lookup::Hit(link) => {
             m.cache_hit.increment(1);
             Found::Link(link)
@@ -91,9 +91,12 @@ fn from_memory(state: &AppState, parts: &Parts) -> Found {
         }
         Lookup::Miss => {
             m.cache_miss.increment(1);
-            Found::Miss { domain_id, key }
+            Found::Miss {
+                domain_id,
+                key: key.to_owned(),
+            }
         }
-    }
+    })
 }
 
 /// The link from the database (and into the cache); `Err` is the answer to

@@ -6,6 +6,7 @@
 //! threads); it has no TTL, so negative entries carry their own deadline.
 
 use std::{
+    cell::RefCell,
     collections::HashMap,
     sync::{
         Arc,
@@ -108,11 +109,30 @@ pub struct LinkCache {
 /// Cache key of a slug on a domain (lowercased: slugs match whatever their
 /// case); the NOTIFY payload starts with it. One allocation.
 pub fn key(domain_id: i32, slug: &str) -> String {
-    use std::fmt::Write as _;
     let mut key = String::with_capacity(12 + slug.len());
-    let _ = write!(key, "{domain_id}:");
-    key.extend(slug.chars().map(|c| c.to_ascii_lowercase()));
+    push_key(&mut key, domain_id, slug);
     key
+}
+
+/// Calls `f` with the cache key of a slug on a domain, built in a buffer the
+/// thread keeps: the redirect looks links up without an allocation.
+pub fn with_key<R>(domain_id: i32, slug: &str, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static KEY: RefCell<String> = RefCell::new(String::with_capacity(64));
+    }
+    KEY.with_borrow_mut(|key| {
+        key.clear();
+        push_key(key, domain_id, slug);
+        f(key)
+    })
+}
+
+fn push_key(key: &mut String, domain_id: i32, slug: &str) {
+    key.push_str(itoa::Buffer::new().format(domain_id));
+    key.push(':');
+    let start = key.len();
+    key.push_str(slug);
+    key[start..].make_ascii_lowercase();
 }
 
 /// The slug key part of a cache key.

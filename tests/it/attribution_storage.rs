@@ -234,7 +234,7 @@ async fn a_batch_written_twice_is_stored_once_whatever_its_kinds() {
             kind: kind.into(),
             source: source.map(Into::into),
             evidence: vec!["inapp_ua:instagram".into(), "odd \"quote\", comma".into()].into(),
-            visitor_hash: Some(vec![0, 1, 254, 255]),
+            visitor_hash: Some([0, 1, 254, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 127]),
             ..Default::default()
         },
     };
@@ -288,7 +288,10 @@ async fn a_batch_written_twice_is_stored_once_whatever_its_kinds() {
         "COPY escaping round-trips"
     );
     assert_eq!(evidence, vec!["inapp_ua:instagram", "odd \"quote\", comma"]);
-    assert_eq!(hash, vec![0, 1, 254, 255]);
+    assert_eq!(
+        hash,
+        [0, 1, 254, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 127]
+    );
 }
 
 #[tokio::test]
