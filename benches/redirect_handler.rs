@@ -1,5 +1,5 @@
-//! CPU of one redirect inside the server, off the network: axum's routing,
-//! the redirect handler (domain, cache lookup, UTM'd `Location`, click
+//! CPU of one redirect inside the server, off the network: the front
+//! service (`src/http/front.rs`), the redirect handler (domain, cache lookup, UTM'd `Location`, click
 //! capture and queueing, metrics) and the response, for a link in memory.
 //! `cargo bench --bench redirect_handler`. The socket work and the click
 //! writer are not in it: `bench/redirect.sh` measures the whole server, and
@@ -18,7 +18,6 @@ use std::{
 
 use axum::{
     body::Body,
-    extract::ConnectInfo,
     http::{HeaderValue, Request, StatusCode, header},
 };
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -26,7 +25,7 @@ use lanterne::{
     clicks::{ClickEvent, ClickSender},
     config,
     domains::{Domain, Domains},
-    http,
+    http::{self, front::Front},
     links::{Link, cache::LinkCache},
     state::{AppState, Inner},
     telemetry::{self, RedirectMetrics},
@@ -67,8 +66,8 @@ fn link() -> Link {
 }
 
 /// What a phone's browser sends when a shared link is tapped.
-fn request(peer: SocketAddr) -> Request<Body> {
-    let mut req = Request::get("/Y3nsu8t")
+fn request() -> Request<Body> {
+    Request::get("/Y3nsu8t")
         .header(header::HOST, "lnt.example")
         .header(header::USER_AGENT, UA)
         .header(header::ACCEPT, "text/html,application/xhtml+xml")
@@ -77,9 +76,7 @@ fn request(peer: SocketAddr) -> Request<Body> {
         .header("sec-fetch-mode", "navigate")
         .header("sec-fetch-dest", "document")
         .body(Body::empty())
-        .unwrap();
-    req.extensions_mut().insert(ConnectInfo(peer));
-    req
+        .unwrap()
 }
 
 /// Polls a future that must be ready at once: a redirect to a link in
@@ -126,9 +123,10 @@ fn bench(c: &mut Criterion) {
         domains,
         clicks,
     });
-    let mut router = http::router(state);
     let peer: SocketAddr = "203.0.113.7:50123".parse().unwrap();
-    let res = ready(router.call(request(peer))).unwrap();
+    // What a connection of the server talks to (src/http/front.rs).
+    let mut router = Front::new(http::router(state.clone()), state, peer);
+    let res = ready(router.call(request())).unwrap();
     assert_eq!(
         res.status(),
         StatusCode::FOUND,
@@ -170,12 +168,11 @@ fn bench(c: &mut Criterion) {
 /// Time of `iters` calls of `serve`, each on a new request built outside
 /// the timing.
 fn timed(iters: u64, mut serve: impl FnMut(Request<Body>)) -> Duration {
-    let peer: SocketAddr = "203.0.113.7:50123".parse().unwrap();
     let mut spent = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
         let n = left.min(1024);
-        let reqs: Vec<_> = (0..n).map(|_| request(peer)).collect();
+        let reqs: Vec<_> = (0..n).map(|_| request()).collect();
         let start = Instant::now();
         for req in reqs {
             serve(req);

@@ -3,7 +3,7 @@
 //! works) and spawns the background tasks; `run_until_stopped` serves until
 //! the shutdown future resolves, then drains the click pipeline.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::http::{HeaderValue, StatusCode};
@@ -168,7 +168,7 @@ impl App {
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            http::front::MakeFront::new(router, self.state.clone()),
         )
         .with_graceful_shutdown(shutdown)
         .await;

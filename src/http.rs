@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod front;
 pub mod ops;
 pub mod redirect;
 
@@ -45,7 +46,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body));
     // The redirect gets a lean stack of its own (it records its metrics and
     // checks the header size itself, and logs nothing per request): every
-    // layer costs on the hot path.
+    // layer costs on the hot path. A GET or HEAD of a slug does not even come
+    // through this router (see `front.rs`); the route answers the rest (405
+    // to other methods, and reserved words as unknown slugs).
     let redirect = get(redirect::redirect).layer(CatchPanicLayer::new());
     Router::new()
         .route("/", get(home))

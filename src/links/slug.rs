@@ -127,7 +127,8 @@ pub fn is_slug_char(c: char) -> bool {
 }
 
 /// Whether a slug collides with one of Lanterne's paths.
-fn is_reserved(slug: &str) -> bool {
+/// Whether a slug is one of the [`RESERVED`] words (any case).
+pub fn is_reserved(slug: &str) -> bool {
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(slug))
 }
 

@@ -54,6 +54,27 @@ async fn slugs_match_whatever_their_case_and_head_is_answered_too() {
         .await
         .unwrap();
     assert_eq!(head.status(), 302);
+
+    // Only GET and HEAD redirect (src/http/front.rs sends the rest to the
+    // router); reserved words never reach a link; a HEAD answer has no body.
+    let post = app
+        .client
+        .post(format!("{}/promo", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 405);
+    assert_eq!(app.visit("metrics/x").await.status(), 404);
+    assert_eq!(app.visit("Login").await.status(), 404);
+    assert_eq!(app.visit("healthz").await.status(), 200);
+    let head_missing = app
+        .client
+        .head(format!("{}/no-such-link", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head_missing.status(), 404);
+    assert!(head_missing.bytes().await.unwrap().is_empty());
 }
 
 #[tokio::test]
