@@ -126,8 +126,8 @@ pub fn is_slug_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-/// Whether a slug collides with one of Lanterne's paths.
-/// Whether a slug is one of the [`RESERVED`] words (any case).
+/// Whether a slug collides with one of Lanterne's paths: one of the
+/// [`RESERVED`] words, in any case.
 pub fn is_reserved(slug: &str) -> bool {
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(slug))
 }
