@@ -108,7 +108,7 @@ async fn load(
 ) -> Result<Option<Arc<CachedLink>>, Box<Response>> {
     state
         .cache
-        .load(&state.pool, domain_id, cache::slug_key(key))
+        .fetch(&state.pool, domain_id, key)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "link lookup failed on a cache miss");

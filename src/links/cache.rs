@@ -4,18 +4,25 @@
 //! `LISTEN/NOTIFY` so that every instance drops a changed link at once.
 //! quick_cache is used (S3-FIFO, scan-resistant, ~80 ns reads, no background
 //! threads); it has no TTL, so negative entries carry their own deadline.
+//! Misses are single-flight: concurrent misses of one key share one database
+//! read (a link that goes viral on an instance that has not cached it yet,
+//! or a slow database, costs one query per key, not one per request).
 
 use std::{
     cell::RefCell,
     collections::HashMap,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
 
 use axum::http::HeaderValue;
+use futures_util::{
+    FutureExt,
+    future::{BoxFuture, Shared},
+};
 use quick_cache::sync::Cache;
 use sqlx::{PgPool, postgres::PgListener};
 use time::OffsetDateTime;
@@ -96,6 +103,26 @@ pub enum Lookup {
     Miss,
 }
 
+/// Why a link could not be read on a cache miss.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    /// The database failed (shared by every request that waited on the read).
+    #[error(transparent)]
+    Store(Arc<store::StoreError>),
+    /// The task reading it panicked or was cancelled at shutdown.
+    #[error("the link lookup task did not finish: {0}")]
+    Task(String),
+}
+
+/// What a read of one key gives every request waiting on it.
+type Loaded = Result<Option<Arc<CachedLink>>, LoadError>;
+
+/// A database read in progress, with the generation it started in.
+struct Flight {
+    generation: u64,
+    result: Shared<BoxFuture<'static, Loaded>>,
+}
+
 /// The positive and negative caches.
 pub struct LinkCache {
     positive: Cache<String, Arc<CachedLink>>,
@@ -104,6 +131,10 @@ pub struct LinkCache {
     // Bumped by every invalidation: a load that started before one does not
     // insert what it read, since it may predate the change.
     generation: AtomicU64,
+    // Reads in progress, by key (single flight); touched on misses only.
+    flights: Mutex<HashMap<String, Flight>>,
+    // Database reads made on misses.
+    loads: AtomicU64,
 }
 
 /// Cache key of a slug on a domain (lowercased: slugs match whatever their
@@ -152,6 +183,8 @@ impl LinkCache {
             negative: Cache::new(s.negative_capacity),
             negative_ttl: s.negative_ttl,
             generation: AtomicU64::new(0),
+            flights: Mutex::default(),
+            loads: AtomicU64::new(0),
         }
     }
 
@@ -166,25 +199,93 @@ impl LinkCache {
         }
     }
 
-    /// Reads a key from the database and remembers the answer either way.
-    pub async fn load(
-        &self,
+    /// The link of a cache key that memory does not hold, from the database,
+    /// remembered either way. Concurrent calls for one key share one read,
+    /// made by a task of its own, so that it ends (and gives its connection
+    /// back) even if every request waiting on it is dropped. A read that
+    /// started before an invalidation is not joined: the caller would get a
+    /// version older than the change it may already have seen.
+    pub async fn fetch(self: &Arc<Self>, pool: &PgPool, domain_id: i32, key: &str) -> Loaded {
+        let flight = {
+            let generation = self.generation.load(Ordering::Acquire);
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.get(key) {
+                Some(f) if f.generation == generation => f.result.clone(),
+                _ => {
+                    // A read may have ended since the caller looked.
+                    match self.get(key) {
+                        Lookup::Hit(link) => return Ok(Some(link)),
+                        Lookup::KnownMissing => return Ok(None),
+                        Lookup::Miss => {}
+                    }
+                    let result = self.start_load(pool, domain_id, key, generation);
+                    flights.insert(
+                        key.to_owned(),
+                        Flight {
+                            generation,
+                            result: result.clone(),
+                        },
+                    );
+                    result
+                }
+            }
+        };
+        flight.await
+    }
+
+    /// Spawns the read of one key; it forgets its flight once the answer is
+    /// in memory (a request arriving after that hits the cache).
+    fn start_load(
+        self: &Arc<Self>,
         pool: &PgPool,
         domain_id: i32,
-        slug_key: &str,
-    ) -> Result<Option<Arc<CachedLink>>, store::StoreError> {
-        let generation = self.generation.load(Ordering::Acquire);
-        let found = store::find_by_slug(pool, domain_id, slug_key)
-            .await?
+        key: &str,
+        generation: u64,
+    ) -> Shared<BoxFuture<'static, Loaded>> {
+        let (cache, pool, key) = (self.clone(), pool.clone(), key.to_owned());
+        let task = tokio::spawn(async move {
+            let loaded = cache.load(&pool, domain_id, &key, generation).await;
+            let mut flights = cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+            // A newer flight for this key (after an invalidation) stays.
+            if flights
+                .get(&key)
+                .is_some_and(|f| f.generation == generation)
+            {
+                flights.remove(&key);
+            }
+            loaded
+        });
+        async move {
+            task.await
+                .unwrap_or_else(|e| Err(LoadError::Task(e.to_string())))
+        }
+        .boxed()
+        .shared()
+    }
+
+    /// Reads a key from the database and remembers the answer either way,
+    /// unless an invalidation came after `generation`.
+    async fn load(&self, pool: &PgPool, domain_id: i32, key: &str, generation: u64) -> Loaded {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("lanterne_link_cache_loads_total").increment(1);
+        let found = store::find_by_slug(pool, domain_id, slug_key(key))
+            .await
+            .map_err(|e| LoadError::Store(Arc::new(e)))?
             .map(|l| Arc::new(CachedLink::from_link(&l)));
         if self.generation.load(Ordering::Acquire) == generation {
-            let k = key(domain_id, slug_key);
             match &found {
-                Some(link) => self.positive.insert(k, link.clone()),
-                None => self.negative.insert(k, Instant::now() + self.negative_ttl),
+                Some(link) => self.positive.insert(key.to_owned(), link.clone()),
+                None => self
+                    .negative
+                    .insert(key.to_owned(), Instant::now() + self.negative_ttl),
             }
         }
         Ok(found)
+    }
+
+    /// Database reads made on cache misses since start.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
     }
 
     /// Puts a link in memory (start-up warming, or right after a write).

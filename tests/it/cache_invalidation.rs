@@ -194,3 +194,78 @@ async fn an_instance_cut_off_serves_from_memory_then_catches_up() {
     );
     assert_eq!(location(&b.visit("kept").await), "https://kept.example/");
 }
+
+#[tokio::test]
+async fn concurrent_misses_of_one_slug_share_one_database_read() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::spawn_with(Options {
+        database: Some(a.database.clone()),
+        ..Options::default()
+    })
+    .await;
+    // Created through A after B warmed its cache: B has never read it. The
+    // marker's change is notified after it: once B sees it, B is done with
+    // notifications (each one starts a new generation of reads).
+    let marker = a
+        .new_link(json!({"destination": "https://one.example/", "slug": "marker"}))
+        .await;
+    a.new_link(json!({"destination": "https://viral.example/", "slug": "viral"}))
+        .await;
+    a.update_link(
+        marker["id"].as_i64().unwrap(),
+        json!({"destination": "https://two.example/"}),
+    )
+    .await;
+    within_a_second(async || {
+        let res = b.visit("marker").await;
+        res.status() == 302 && location(&res) == "https://two.example/"
+    })
+    .await;
+    let before = b.state.cache.loads();
+
+    // The database holds every read of `links` until the lock goes, so all
+    // the requests below miss while the first read is still waiting.
+    let mut lock = a.db.begin().await.unwrap();
+    sqlx::query("lock table links in access exclusive mode")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let visits: Vec<_> = (0..40)
+        .map(|i| {
+            let slug = if i % 2 == 0 { "viral" } else { "nowhere" };
+            let (client, url) = (b.client.clone(), format!("{}/{slug}", b.address));
+            tokio::spawn(async move { client.get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    // Every request is in: waiting on one read per slug.
+    let waiting = async || {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from pg_stat_activity where datname = current_database() \
+             and wait_event_type = 'Lock' and query like '%slug_key%'",
+        )
+        .fetch_one(&b.db)
+        .await
+        .unwrap()
+    };
+    let start = Instant::now();
+    while waiting().await < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the reads never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(waiting().await, 2, "one read per slug, not one per request");
+    lock.rollback().await.unwrap();
+
+    for (i, visit) in visits.into_iter().enumerate() {
+        let want = if i % 2 == 0 { 302 } else { 404 };
+        assert_eq!(visit.await.unwrap(), want);
+    }
+    assert_eq!(b.state.cache.loads() - before, 2);
+    // Both answers are now in memory.
+    assert_eq!(b.visit("viral").await.status(), 302);
+    assert_eq!(b.visit("nowhere").await.status(), 404);
+    assert_eq!(b.state.cache.loads() - before, 2);
+}
