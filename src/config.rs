@@ -127,6 +127,9 @@ pub struct CacheSettings {
     /// Negative cache entry lifetime.
     #[serde(with = "humantime_serde")]
     pub negative_ttl: Duration,
+    /// Longest database read on a cache miss (503 beyond).
+    #[serde(with = "humantime_serde")]
+    pub miss_timeout: Duration,
 }
 
 /// `[clicks]`
@@ -302,6 +305,9 @@ impl Settings {
                 "cache.links_capacity",
                 "and cache.negative_capacity must be positive",
             );
+        }
+        if self.cache.miss_timeout.is_zero() {
+            return invalid("cache.miss_timeout", "must be positive");
         }
         let c = &self.clicks;
         if c.queue_capacity == 0 {

@@ -109,6 +109,9 @@ pub enum LoadError {
     /// The database failed (shared by every request that waited on the read).
     #[error(transparent)]
     Store(Arc<store::StoreError>),
+    /// The database did not answer within `cache.miss_timeout`.
+    #[error("the database did not answer within {0:?}")]
+    TimedOut(Duration),
     /// The task reading it panicked or was cancelled at shutdown.
     #[error("the link lookup task did not finish: {0}")]
     Task(String),
@@ -128,6 +131,7 @@ pub struct LinkCache {
     positive: Cache<String, Arc<CachedLink>>,
     negative: Cache<String, Instant>,
     negative_ttl: Duration,
+    miss_timeout: Duration,
     // Bumped by every invalidation: a load that started before one does not
     // insert what it read, since it may predate the change.
     generation: AtomicU64,
@@ -182,6 +186,7 @@ impl LinkCache {
             positive: Cache::new(s.links_capacity),
             negative: Cache::new(s.negative_capacity),
             negative_ttl: s.negative_ttl,
+            miss_timeout: s.miss_timeout,
             generation: AtomicU64::new(0),
             flights: Mutex::default(),
             loads: AtomicU64::new(0),
@@ -264,12 +269,15 @@ impl LinkCache {
     }
 
     /// Reads a key from the database and remembers the answer either way,
-    /// unless an invalidation came after `generation`.
+    /// unless an invalidation came after `generation`. The read is bounded:
+    /// a stalled database would otherwise hold every request for the key.
     async fn load(&self, pool: &PgPool, domain_id: i32, key: &str, generation: u64) -> Loaded {
         self.loads.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("lanterne_link_cache_loads_total").increment(1);
-        let found = store::find_by_slug(pool, domain_id, slug_key(key))
+        let read = store::find_by_slug(pool, domain_id, slug_key(key));
+        let found = tokio::time::timeout(self.miss_timeout, read)
             .await
+            .map_err(|_| LoadError::TimedOut(self.miss_timeout))?
             .map_err(|e| LoadError::Store(Arc::new(e)))?
             .map(|l| Arc::new(CachedLink::from_link(&l)));
         if self.generation.load(Ordering::Acquire) == generation {
@@ -479,6 +487,7 @@ mod tests {
             links_capacity: 10,
             negative_capacity: 10,
             negative_ttl: Duration::from_secs(60),
+            miss_timeout: Duration::from_secs(1),
         })
     }
 

@@ -269,3 +269,58 @@ async fn concurrent_misses_of_one_slug_share_one_database_read() {
     assert_eq!(b.visit("nowhere").await.status(), 404);
     assert_eq!(b.state.cache.loads() - before, 2);
 }
+
+#[tokio::test]
+async fn a_stalled_database_answers_a_miss_with_503_within_the_miss_timeout() {
+    let a = TestApp::spawn().await;
+    let proxy = ChaosProxy::start(upstream()).await;
+    let b = TestApp::spawn_with(Options {
+        database: Some(a.database.clone()),
+        database_url: Some(proxy.url(&a.database)),
+        tweak: Box::new(|s| {
+            s.cache.miss_timeout = Duration::from_millis(500);
+            // Only the miss timeout bounds the wait (not the pool's).
+            s.database.acquire_timeout = Duration::from_secs(60);
+        }),
+        ..Options::default()
+    })
+    .await;
+    a.new_link(json!({"destination": "https://later.example/", "slug": "later"}))
+        .await;
+
+    // Connections stay open and nothing goes through: without a bound, the
+    // read (and every request waiting on it) would hang for minutes.
+    proxy.stall();
+    let start = Instant::now();
+    let visits: Vec<_> = (0..5)
+        .map(|_| {
+            let (client, url) = (b.client.clone(), format!("{}/later", b.address));
+            tokio::spawn(async move { client.get(url).send().await.unwrap() })
+        })
+        .collect();
+    for visit in visits {
+        let res = tokio::time::timeout(Duration::from_secs(5), visit)
+            .await
+            .expect("a redirect on a stalled database is answered")
+            .unwrap();
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers()["retry-after"], "5");
+    }
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(3),
+        "answered after the miss timeout, not before and not much later: {took:?}"
+    );
+    // Nothing was remembered: once the database is back, the link is found.
+    proxy.cut();
+    proxy.restore();
+    let start = Instant::now();
+    while b.visit("later").await.status() != 302 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the link was never found"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(location(&b.visit("later").await), "https://later.example/");
+}

@@ -103,8 +103,10 @@ impl ChaosProxy {
         self.stalled.send_replace(true);
     }
 
-    /// Lets connections through again.
+    /// Lets new connections through again (after a stall, cut first: stalled
+    /// connections stay stalled).
     pub fn restore(&self) {
+        self.stalled.send_replace(false);
         self.broken.store(false, Ordering::SeqCst);
     }
 }
