@@ -126,6 +126,27 @@ struct Flight {
     result: Shared<BoxFuture<'static, Loaded>>,
 }
 
+/// Forgets a flight when its read ends: requests that come after it find
+/// the answer in memory (or, after a failure, start a new read).
+struct Landed<'a> {
+    cache: &'a LinkCache,
+    key: &'a str,
+    generation: u64,
+}
+
+impl Drop for Landed<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // A newer flight for this key (after an invalidation) stays.
+        if flights
+            .get(self.key)
+            .is_some_and(|f| f.generation == self.generation)
+        {
+            flights.remove(self.key);
+        }
+    }
+}
+
 /// The positive and negative caches.
 pub struct LinkCache {
     positive: Cache<String, Arc<CachedLink>>,
@@ -249,16 +270,13 @@ impl LinkCache {
     ) -> Shared<BoxFuture<'static, Loaded>> {
         let (cache, pool, key) = (self.clone(), pool.clone(), key.to_owned());
         let task = tokio::spawn(async move {
-            let loaded = cache.load(&pool, domain_id, &key, generation).await;
-            let mut flights = cache.flights.lock().unwrap_or_else(|e| e.into_inner());
-            // A newer flight for this key (after an invalidation) stays.
-            if flights
-                .get(&key)
-                .is_some_and(|f| f.generation == generation)
-            {
-                flights.remove(&key);
-            }
-            loaded
+            // Dropped after the read, even if it panics.
+            let _landed = Landed {
+                cache: &cache,
+                key: &key,
+                generation,
+            };
+            cache.load(&pool, domain_id, &key, generation).await
         });
         async move {
             task.await
@@ -489,6 +507,27 @@ mod tests {
             negative_ttl: Duration::from_secs(60),
             miss_timeout: Duration::from_secs(1),
         })
+    }
+
+    #[tokio::test]
+    async fn misses_of_one_key_share_a_read_and_a_failed_read_is_not_kept() {
+        let c = Arc::new(cache());
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(Duration::from_millis(300))
+            .connect_lazy("postgres://nobody@127.0.0.1:1/nowhere")
+            .unwrap();
+        let k = key(1, "promo");
+        let (a, b) = tokio::join!(c.fetch(&pool, 1, &k), c.fetch(&pool, 1, &k));
+        assert!(matches!(a, Err(LoadError::Store(_))), "{a:?}");
+        assert!(matches!(b, Err(LoadError::Store(_))), "{b:?}");
+        assert_eq!(c.loads(), 1, "the two misses shared one read");
+        assert!(c.flights.lock().unwrap().is_empty(), "the flight landed");
+        assert!(
+            matches!(c.get(&k), Lookup::Miss),
+            "a failure is not remembered as a missing slug"
+        );
+        assert!(c.fetch(&pool, 1, &k).await.is_err());
+        assert_eq!(c.loads(), 2, "the next miss reads again");
     }
 
     #[test]
