@@ -10,13 +10,17 @@ use axum::http::{HeaderValue, StatusCode};
 use secrecy::ExposeSecret;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use time::OffsetDateTime;
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{mpsc, watch},
+    task::JoinHandle,
+};
 
 use crate::{
     attribution::{Classifier, ClassifierConfig},
     clicks::{
-        ClickSender, enrich::Enricher, spool::Spool, store as click_store, visitor, visitor::Salts,
-        writer::Writer, writer::WriterReport,
+        ClickSender, enrich::Enricher, previews, spool::Spool, store as click_store, visitor,
+        visitor::Salts, writer::Writer, writer::WriterReport,
     },
     config::Settings,
     domains::{self, Domains},
@@ -110,18 +114,26 @@ impl App {
 
         let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
         let (writer_stop, stop_rx) = watch::channel(false);
+        // Previews stored by every instance reach this one's enricher.
+        let (previews_tx, previews_rx) = mpsc::channel(PREVIEW_HAND_OFFS);
         let writer = Writer::new(
             pool.clone(),
             receiver,
             spool,
             enricher,
             settings.clicks.clone(),
-        );
+        )
+        .with_stored_previews(previews_rx);
         let writer = tokio::spawn(writer.run(stop_rx, settings.server.shutdown_deadline));
 
         let metrics = telemetry::metrics_handle();
         let background = vec![
             tokio::spawn(cache::listen(link_cache.clone(), pool.clone(), subscribed)),
+            tokio::spawn(previews::listen(
+                pool.clone(),
+                attribution.preview_window,
+                previews_tx,
+            )),
             tokio::spawn(maintain(pool.clone(), settings.clone())),
             tokio::spawn(upkeep_metrics(metrics.clone())),
             tokio::spawn(visitor::keep_fresh(pool.clone(), salts)),
@@ -190,6 +202,10 @@ impl App {
         Ok(report)
     }
 }
+
+/// Hand-offs of stored previews waiting for the click writer (each holds
+/// one notification's previews, or a reload of the window).
+const PREVIEW_HAND_OFFS: usize = 1024;
 
 /// Longest wait for the database connections to close at shutdown.
 const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -6,6 +6,7 @@
 pub mod enrich;
 mod jobs;
 mod pgcopy;
+pub mod previews;
 pub mod queue;
 pub mod spool;
 pub mod store;

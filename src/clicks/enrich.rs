@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    CapturedHeaders, ClickEvent, ClickRecord, HeaderView, StoredAttribution, Text, visitor::Salts,
+    CapturedHeaders, ClickEvent, ClickRecord, HeaderView, StoredAttribution, Text,
+    previews::SeenPreview, visitor::Salts,
 };
 use crate::{
     attribution::{
@@ -37,8 +38,8 @@ pub struct Enricher {
     geo: Arc<GeoDb>,
     salts: Salts,
     window: Duration,
-    // Previews seen by this instance, per link: (app, when). A preview seen
-    // by another instance is not known here (documented limitation).
+    // Recent previews per link, oldest first: (app, when). Those seen by
+    // this instance, and those stored by any instance (see `previews.rs`).
     recent: HashMap<i64, Vec<(String, OffsetDateTime)>>,
 }
 
@@ -219,9 +220,26 @@ impl Enricher {
 
     fn remember_preview(&mut self, link_id: i64, app: &str, at: OffsetDateTime) {
         let seen = self.recent.entry(link_id).or_default();
-        seen.push((app.to_owned(), at));
+        // Told again: by the database after this instance stored it, or by
+        // a reload of the window after a reconnect.
+        if seen.iter().any(|(a, t)| *t == at && a == app) {
+            return;
+        }
+        // They may come out of order (a reload is newest first): the oldest go.
+        let at_or_after = seen.partition_point(|(_, t)| *t <= at);
+        seen.insert(at_or_after, (app.to_owned(), at));
         if seen.len() > PREVIEWS_PER_LINK {
             seen.remove(0);
+        }
+    }
+
+    /// Previews stored by any instance (this one included), as the preview
+    /// listener hands them over; those already out of the window are dropped.
+    pub fn remember_stored(&mut self, stored: Vec<SeenPreview>, now: OffsetDateTime) {
+        for p in stored {
+            if now - p.at <= self.window {
+                self.remember_preview(p.link_id, &p.app, p.at);
+            }
         }
     }
 
@@ -266,6 +284,30 @@ mod tests {
         links::cache::CachedLink,
     };
     use axum::http::{HeaderMap, HeaderValue, Method, header};
+
+    #[test]
+    fn stored_previews_are_kept_once_newest_last_and_only_within_the_window() {
+        let mut e = enricher(&Salts::local());
+        let now = now_micros();
+        let at = |secs: i64| now - time::Duration::seconds(secs);
+        let seen = |link_id, app: &str, secs| SeenPreview {
+            link_id,
+            app: app.into(),
+            at: at(secs),
+        };
+        // A reload comes newest first, and repeats what was told before.
+        e.remember_preview(7, "telegram", at(30));
+        let mut reload: Vec<_> = (1..=10).map(|i| seen(7, "whatsapp", 100 + i)).collect();
+        reload.push(seen(7, "telegram", 30));
+        reload.push(seen(7, "slack", 301));
+        e.remember_stored(reload, now);
+        let kept: Vec<_> = e.recent[&7].iter().map(|(app, t)| (app.as_str(), *t)).collect();
+        assert_eq!(kept.len(), PREVIEWS_PER_LINK);
+        assert_eq!(kept.last(), Some(&("telegram", at(30))), "once, newest last");
+        assert!(kept.windows(2).all(|w| w[0].1 <= w[1].1), "oldest first");
+        assert_eq!(kept[0], ("whatsapp", at(107)), "the oldest went");
+        assert!(kept.iter().all(|(app, _)| *app != "slack"), "out of the window");
+    }
 
     fn enricher(salts: &Salts) -> Enricher {
         Enricher::new(

@@ -4,7 +4,11 @@
 use sqlx::{Connection, PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use super::{Batch, ClickRecord, pgcopy::BinaryCopy};
+use super::{
+    Batch, ClickRecord,
+    pgcopy::BinaryCopy,
+    previews::{self, SeenPreview},
+};
 
 /// Whether PostgreSQL refused the data itself (SQLSTATE class 22, data
 /// exception, or 23, integrity violation) rather than being unreachable:
@@ -235,16 +239,18 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
     copy.finish().await
 }
 
-/// Previews: share events, skipping ones already stored.
+/// Previews: share events, skipping ones already stored. The others
+/// instances are told of the new ones when the transaction commits (see
+/// [`previews`]).
 async fn insert_share_events(
     conn: &mut PgConnection,
     batch: &[&ClickRecord],
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let added: Vec<(i64, String, OffsetDateTime)> = sqlx::query_as(
         "insert into share_events (id, occurred_at, link_id, app, evidence) \
          select id, at, link, app, string_to_array(evidence, E'\\x1f') \
          from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) as t(id, at, link, app, evidence) \
-         on conflict do nothing",
+         on conflict do nothing returning link_id, app, occurred_at",
     )
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
@@ -256,9 +262,38 @@ async fn insert_share_events(
             .collect::<Vec<_>>(),
     )
     .bind(batch.iter().map(|r| r.attribution.evidence.join(EVIDENCE_SEP)).collect::<Vec<_>>())
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    let seen: Vec<SeenPreview> = added
+        .into_iter()
+        .map(|(link_id, app, at)| SeenPreview { link_id, app, at })
+        .collect();
+    if !seen.is_empty() {
+        sqlx::query("select pg_notify($1, p) from unnest($2::text[]) as p")
+            .bind(previews::CHANNEL)
+            .bind(previews::payloads(&seen))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(seen.len() as u64)
+}
+
+/// The previews stored since `since`, newest first (at most 100,000).
+pub async fn recent_previews(
+    pool: &PgPool,
+    since: OffsetDateTime,
+) -> Result<Vec<SeenPreview>, sqlx::Error> {
+    let rows: Vec<(i64, String, OffsetDateTime)> = sqlx::query_as(
+        "select link_id, app, occurred_at from share_events \
+         where occurred_at >= $1 order by occurred_at desc limit 100000",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(link_id, app, at)| SeenPreview { link_id, app, at })
+        .collect())
 }
 
 /// Bots and prefetches: the ledger row, and the daily count of the rows the

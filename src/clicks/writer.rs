@@ -19,6 +19,7 @@ use super::{
     Batch, ClickEvent, ClickReceiver, ClickRecord, FlushError, FlushWaiter,
     enrich::Enricher,
     jobs::{self, Done, Job},
+    previews::SeenPreview,
     queue::ClickQueue,
     spool::Spool,
 };
@@ -43,6 +44,8 @@ pub struct Writer {
     pool: PgPool,
     queue: Arc<ClickQueue>,
     flushes: mpsc::Receiver<FlushWaiter>,
+    // Previews stored by any instance (see `previews.rs`), for the enricher.
+    stored_previews: Option<mpsc::Receiver<Vec<SeenPreview>>>,
     // Reused between drains.
     taken: Vec<ClickEvent>,
     spool: Spool,
@@ -74,6 +77,7 @@ impl Writer {
             pool,
             queue: receiver.queue,
             flushes: receiver.flushes,
+            stored_previews: None,
             taken: Vec::new(),
             spool,
             enricher,
@@ -86,6 +90,13 @@ impl Writer {
             retry_at: None,
             report: WriterReport::default(),
         }
+    }
+
+    /// Gives the enricher the previews stored by every instance, so that a
+    /// click is matched with a preview whichever instance saw it.
+    pub fn with_stored_previews(mut self, previews: mpsc::Receiver<Vec<SeenPreview>>) -> Writer {
+        self.stored_previews = Some(previews);
+        self
     }
 
     /// Runs until `shutdown` turns true (or every sender is gone), then drains
@@ -223,6 +234,13 @@ impl Writer {
                     open = false;
                     break;
                 }
+            }
+        }
+        // Previews first: a click queued after one must see it.
+        if let Some(previews) = &mut self.stored_previews {
+            let now = time::OffsetDateTime::now_utc();
+            while let Ok(stored) = previews.try_recv() {
+                self.enricher.remember_stored(stored, now);
             }
         }
         let mut taken = mem::take(&mut self.taken);

@@ -363,3 +363,69 @@ async fn an_oversized_user_agent_is_a_bot_even_though_only_1_kib_is_stored() {
     .unwrap();
     assert_eq!(bots, 1);
 }
+
+#[tokio::test]
+async fn a_preview_on_one_instance_makes_a_click_on_another_dark_social_even_after_a_restart() {
+    let a = spawn().await;
+    let b = TestApp::spawn_with(Options {
+        database: Some(a.database.clone()),
+        ..Options::default()
+    })
+    .await;
+    // A custom slug and no other signal: without the preview, a direct click.
+    let link = a
+        .new_link(json!({"destination": "https://shop.example/", "slug": "Autumn"}))
+        .await;
+    let h = [("user-agent", IPHONE_SAFARI), ("sec-fetch-site", "none")];
+    assert_eq!(get(&b, "autumn", &h).await, 302);
+    b.flush_clicks().await;
+    assert_eq!(clicks(&b, &link).await[0].0.as_deref(), Some("direct"));
+
+    // WhatsApp previews the link through A; B is told once A has stored it.
+    assert_eq!(
+        get(&a, "autumn", &[("user-agent", WHATSAPP_PREVIEW)]).await,
+        302
+    );
+    a.flush_clicks().await;
+    let start = std::time::Instant::now();
+    loop {
+        assert_eq!(get(&b, "autumn", &h).await, 302);
+        b.flush_clicks().await;
+        let last = clicks(&b, &link).await.pop().unwrap();
+        if last.0.as_deref() == Some("dark_social") {
+            assert_eq!(last.1.as_deref(), Some("whatsapp"));
+            assert!(last.3.contains(&"recent_preview:whatsapp".to_owned()));
+            break;
+        }
+        assert_eq!(last.0.as_deref(), Some("direct"));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "B never heard of A's preview"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // An instance started afterwards loads the window from share_events.
+    let c = TestApp::spawn_with(Options {
+        database: Some(a.database.clone()),
+        ..Options::default()
+    })
+    .await;
+    let before = clicks(&c, &link).await.len();
+    let start = std::time::Instant::now();
+    loop {
+        assert_eq!(get(&c, "autumn", &h).await, 302);
+        c.flush_clicks().await;
+        let rows = clicks(&c, &link).await;
+        let last = rows.last().unwrap();
+        if rows.len() > before && last.0.as_deref() == Some("dark_social") {
+            assert_eq!(last.1.as_deref(), Some("whatsapp"));
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "a new instance did not load the recent preview"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
