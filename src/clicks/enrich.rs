@@ -301,12 +301,22 @@ mod tests {
         reload.push(seen(7, "telegram", 30));
         reload.push(seen(7, "slack", 301));
         e.remember_stored(reload, now);
-        let kept: Vec<_> = e.recent[&7].iter().map(|(app, t)| (app.as_str(), *t)).collect();
+        let kept: Vec<_> = e.recent[&7]
+            .iter()
+            .map(|(app, t)| (app.as_str(), *t))
+            .collect();
         assert_eq!(kept.len(), PREVIEWS_PER_LINK);
-        assert_eq!(kept.last(), Some(&("telegram", at(30))), "once, newest last");
+        assert_eq!(
+            kept.last(),
+            Some(&("telegram", at(30))),
+            "once, newest last"
+        );
         assert!(kept.windows(2).all(|w| w[0].1 <= w[1].1), "oldest first");
         assert_eq!(kept[0], ("whatsapp", at(107)), "the oldest went");
-        assert!(kept.iter().all(|(app, _)| *app != "slack"), "out of the window");
+        assert!(
+            kept.iter().all(|(app, _)| *app != "slack"),
+            "out of the window"
+        );
     }
 
     fn enricher(salts: &Salts) -> Enricher {
