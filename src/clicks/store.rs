@@ -239,7 +239,7 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
     copy.finish().await
 }
 
-/// Previews: share events, skipping ones already stored. The others
+/// Previews: share events, skipping ones already stored. The other
 /// instances are told of the new ones when the transaction commits (see
 /// [`previews`]).
 async fn insert_share_events(
