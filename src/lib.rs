@@ -21,6 +21,8 @@ pub mod http;
 pub mod links;
 /// Embedded schema migrations.
 pub mod migrate;
+/// Following PostgreSQL LISTEN channels through lost connections.
+pub mod notify;
 /// The shared application state.
 pub mod state;
 /// Logs and metrics.

@@ -8,13 +8,14 @@
 //! window from `share_events` when it starts and whenever its listener
 //! reconnects (notifications sent meanwhile are lost).
 
-use std::time::Duration;
+use std::{ops::ControlFlow, time::Duration};
 
 use sqlx::{PgPool, postgres::PgListener};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::store;
+use crate::notify;
 
 /// The NOTIFY channel of stored previews.
 pub const CHANNEL: &str = "lanterne_previews";
@@ -74,36 +75,21 @@ pub fn parse(payload: &str) -> Vec<SeenPreview> {
 /// each one as it is stored. After a lost connection it subscribes again and
 /// reloads the window, after a pause if the database does not answer.
 pub async fn listen(pool: PgPool, window: Duration, to_writer: mpsc::Sender<Vec<SeenPreview>>) {
-    let mut delay = Duration::from_millis(100);
-    while !pool.is_closed() && !to_writer.is_closed() {
-        let mut listener = match catch_up(&pool, window, &to_writer).await {
-            Ok(l) => {
-                delay = Duration::from_millis(100);
-                l
+    let (pool, to_writer) = (&pool, &to_writer);
+    notify::follow(
+        pool,
+        "previews",
+        None,
+        || catch_up(pool, window, to_writer),
+        |payload| async move {
+            let seen = parse(&payload);
+            if !seen.is_empty() && to_writer.send(seen).await.is_err() {
+                return ControlFlow::Break(());
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "preview listener cannot catch up; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-                continue;
-            }
-        };
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(n)) => {
-                    let seen = parse(n.payload());
-                    if !seen.is_empty() && to_writer.send(seen).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "preview listener lost its connection");
-                    break;
-                }
-            }
-        }
-    }
+            ControlFlow::Continue(())
+        },
+    )
+    .await;
 }
 
 /// Subscribes, then loads the window (in that order, so that no preview
@@ -112,10 +98,8 @@ async fn catch_up(
     pool: &PgPool,
     window: Duration,
     to_writer: &mpsc::Sender<Vec<SeenPreview>>,
-) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.eager_reconnect(false);
-    listener.listen(CHANNEL).await?;
+) -> anyhow::Result<PgListener> {
+    let listener = notify::subscribe(pool, CHANNEL).await?;
     let seen = store::recent_previews(pool, OffsetDateTime::now_utc() - window).await?;
     if !seen.is_empty() {
         let _ = to_writer.send(seen).await;

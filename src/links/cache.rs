@@ -11,6 +11,7 @@
 use std::{
     cell::RefCell,
     collections::HashMap,
+    ops::ControlFlow,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -28,7 +29,7 @@ use sqlx::{PgPool, postgres::PgListener};
 use time::OffsetDateTime;
 
 use super::{Destination, Link, SlugKind, store};
-use crate::config::CacheSettings;
+use crate::{config::CacheSettings, notify};
 
 /// The NOTIFY channel the `links_notify` trigger writes to.
 pub const NOTIFY_CHANNEL: &str = "lanterne_links";
@@ -412,11 +413,7 @@ pub async fn warm(
 /// Subscribes to link changes. Call it before warming the cache, so that no
 /// change made between the two is missed.
 pub async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    // Do not let PgListener reconnect silently: we must know, to clear the cache.
-    listener.eager_reconnect(false);
-    listener.listen(NOTIFY_CHANNEL).await?;
-    Ok(listener)
+    notify::subscribe(pool, NOTIFY_CHANNEL).await
 }
 
 /// Applies link changes to the cache until the pool closes. While the
@@ -426,35 +423,18 @@ pub async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 /// before listening on. A resync the database cannot finish is retried after
 /// a pause, through a new subscription.
 pub async fn listen(cache: Arc<LinkCache>, pool: PgPool, subscribed: PgListener) {
-    let mut listener = Some(subscribed);
-    let mut delay = Duration::from_millis(100);
-    while !pool.is_closed() {
-        let mut current = match listener.take() {
-            Some(l) => l,
-            None => match reconnect(&cache, &pool).await {
-                Ok(l) => {
-                    delay = Duration::from_millis(100);
-                    l
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "link change listener cannot catch up; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                    continue;
-                }
-            },
-        };
-        loop {
-            match current.try_recv().await {
-                Ok(Some(n)) => cache.notified(n.payload()),
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "link change listener lost its connection");
-                    break;
-                }
-            }
-        }
-    }
+    let (cache, pool) = (&*cache, &pool);
+    notify::follow(
+        pool,
+        "link changes",
+        Some(subscribed),
+        || reconnect(cache, pool),
+        |payload| {
+            cache.notified(&payload);
+            std::future::ready(ControlFlow::Continue(()))
+        },
+    )
+    .await;
 }
 
 /// Subscribes again, then resyncs the cache (subscribing first, so that no

@@ -367,11 +367,7 @@ async fn an_oversized_user_agent_is_a_bot_even_though_only_1_kib_is_stored() {
 #[tokio::test]
 async fn a_preview_on_one_instance_makes_a_click_on_another_dark_social_even_after_a_restart() {
     let a = spawn().await;
-    let b = TestApp::spawn_with(Options {
-        database: Some(a.database.clone()),
-        ..Options::default()
-    })
-    .await;
+    let b = a.spawn_beside().await;
     // A custom slug and no other signal: without the preview, a direct click.
     let link = a
         .new_link(json!({"destination": "https://shop.example/", "slug": "Autumn"}))
@@ -406,11 +402,7 @@ async fn a_preview_on_one_instance_makes_a_click_on_another_dark_social_even_aft
     }
 
     // An instance started afterwards loads the window from share_events.
-    let c = TestApp::spawn_with(Options {
-        database: Some(a.database.clone()),
-        ..Options::default()
-    })
-    .await;
+    let c = a.spawn_beside().await;
     let before = clicks(&c, &link).await.len();
     let start = std::time::Instant::now();
     loop {

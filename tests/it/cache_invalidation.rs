@@ -30,11 +30,7 @@ async fn within_a_second(mut check: impl AsyncFnMut() -> bool) -> Duration {
 #[tokio::test]
 async fn a_change_on_one_instance_reaches_the_other_within_a_second() {
     let a = TestApp::spawn().await;
-    let b = TestApp::spawn_with(Options {
-        database: Some(a.database.clone()),
-        ..Options::default()
-    })
-    .await;
+    let b = a.spawn_beside().await;
 
     // B learns a slug is unknown (negative cache), then A creates it.
     assert_eq!(b.visit("fresh").await.status(), 404);
@@ -87,11 +83,7 @@ async fn a_change_on_one_instance_reaches_the_other_within_a_second() {
 #[tokio::test]
 async fn renaming_a_slug_frees_the_old_address_everywhere() {
     let a = TestApp::spawn().await;
-    let b = TestApp::spawn_with(Options {
-        database: Some(a.database.clone()),
-        ..Options::default()
-    })
-    .await;
+    let b = a.spawn_beside().await;
     let link = a
         .new_link(json!({"destination": "https://one.example/", "slug": "old-name"}))
         .await;
@@ -198,11 +190,7 @@ async fn an_instance_cut_off_serves_from_memory_then_catches_up() {
 #[tokio::test]
 async fn concurrent_misses_of_one_slug_share_one_database_read() {
     let a = TestApp::spawn().await;
-    let b = TestApp::spawn_with(Options {
-        database: Some(a.database.clone()),
-        ..Options::default()
-    })
-    .await;
+    let b = a.spawn_beside().await;
     // Created through A after B warmed its cache: B has never read it. The
     // marker's change is notified after it: once B sees it, B is done with
     // notifications (each one starts a new generation of reads).

@@ -95,6 +95,15 @@ impl TestApp {
         TestApp::spawn_with(Options::default()).await
     }
 
+    /// Another instance, with default settings, on this one's database.
+    pub async fn spawn_beside(&self) -> TestApp {
+        TestApp::spawn_with(Options {
+            database: Some(self.database.clone()),
+            ..Options::default()
+        })
+        .await
+    }
+
     /// An app built with the given options.
     pub async fn spawn_with(opts: Options) -> TestApp {
         if std::env::var_os("TEST_LOG").is_some() {
