@@ -101,7 +101,7 @@ fn bench(c: &mut Criterion) {
     let pool = PgPoolOptions::new()
         .connect_lazy("postgres://bench@127.0.0.1:1/never")
         .unwrap();
-    let cache = LinkCache::new(&settings.cache);
+    let cache = std::sync::Arc::new(LinkCache::new(&settings.cache));
     cache.put(&link());
     let domains = Domains::new(
         settings.server.public_base_url.clone(),
@@ -111,13 +111,20 @@ fn bench(c: &mut Criterion) {
         }],
     );
     let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
+    let links = lanterne::links::Links::new(
+        pool.clone(),
+        cache.clone(),
+        domains.clone(),
+        settings.slugs.clone(),
+    );
     let state = AppState::new(Inner {
+        links,
         redirect_cache_control: HeaderValue::from_static("no-store"),
         redirect_status: StatusCode::FOUND,
         redirect_metrics: RedirectMetrics::register(),
         served_hosts: domains.hosts(),
         metrics: telemetry::metrics_handle(),
-        cache: cache.into(),
+        cache,
         pool,
         settings,
         domains,

@@ -139,7 +139,14 @@ impl App {
             tokio::spawn(visitor::keep_fresh(pool.clone(), salts)),
             tokio::spawn(geo::watch(geo, settings.attribution.geo_reload_interval)),
         ];
+        let links = crate::links::Links::new(
+            pool.clone(),
+            link_cache.clone(),
+            domains.clone(),
+            settings.slugs.clone(),
+        );
         let state = AppState::new(Inner {
+            links,
             redirect_cache_control: redirect_cache_control(&settings),
             redirect_status: StatusCode::from_u16(settings.redirect.status)
                 .expect("validated status"),

@@ -4,6 +4,10 @@
 
 pub mod cache;
 pub mod destination;
+pub mod fields;
+pub mod input;
+pub mod manage;
+pub mod paging;
 pub mod slug;
 pub mod store;
 
@@ -11,49 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use destination::{Destination, DestinationError};
+pub use fields::{DECLARED_CHANNELS, FieldError, InvalidLink, Problem};
+pub use manage::{LinkError, Links};
 pub use slug::{Slug, SlugError};
-
-/// Declared channels a link (or a per-channel variant) may be made for.
-/// Private ones (whatsapp, sms, email...) make a referrer-less click dark social.
-pub const DECLARED_CHANNELS: &[&str] = &[
-    "whatsapp",
-    "sms",
-    "email",
-    "messenger",
-    "telegram",
-    "signal",
-    "wechat",
-    "line",
-    "viber",
-    "kakaotalk",
-    "imessage",
-    "slack",
-    "discord",
-    "teams",
-    "skype",
-    "snapchat",
-    "facebook",
-    "instagram",
-    "twitter",
-    "linkedin",
-    "tiktok",
-    "pinterest",
-    "reddit",
-    "mastodon",
-    "bluesky",
-    "qr",
-    "print",
-    "other",
-];
-
-/// Longest UTM value, tag and title accepted (characters).
-pub const MAX_UTM_LENGTH: usize = 256;
-/// Most tags on one link.
-pub const MAX_TAGS: usize = 20;
-/// Longest tag.
-pub const MAX_TAG_LENGTH: usize = 64;
-/// Longest title.
-pub const MAX_TITLE_LENGTH: usize = 200;
 
 /// The five UTM fields of a link, merged into the destination at redirect.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,26 +41,39 @@ pub struct Utm {
 }
 
 impl Utm {
-    /// Checks each field: trimmed, empty means absent, bounded, no control characters.
-    pub fn parse(raw: Utm) -> Result<Utm, LinkError> {
-        let check = |field: &'static str, v: Option<String>| -> Result<Option<String>, LinkError> {
-            match v.map(|s| s.trim().to_owned()) {
-                None => Ok(None),
-                Some(s) if s.is_empty() => Ok(None),
-                Some(s) => {
-                    check_text(&s, MAX_UTM_LENGTH)
-                        .map_err(|reason| LinkError::Field { field, reason })?;
-                    Ok(Some(s))
-                }
+    /// The five fields in the canonical order (source, medium, campaign, term, content).
+    pub fn into_array(self) -> [Option<String>; 5] {
+        [
+            self.source,
+            self.medium,
+            self.campaign,
+            self.term,
+            self.content,
+        ]
+    }
+
+    /// The inverse of [`Utm::into_array`].
+    pub fn from_array([source, medium, campaign, term, content]: [Option<String>; 5]) -> Utm {
+        Utm {
+            source,
+            medium,
+            campaign,
+            term,
+            content,
+        }
+    }
+
+    /// The fields of `self`, each replaced by `base`'s where `self` has none
+    /// (a variant's UTM block over its parent's).
+    pub fn or(self, base: &Utm) -> Utm {
+        let base = base.clone().into_array();
+        let mut mine = self.into_array();
+        for (m, b) in mine.iter_mut().zip(base) {
+            if m.is_none() {
+                *m = b;
             }
-        };
-        Ok(Utm {
-            source: check("utm.source", raw.source)?,
-            medium: check("utm.medium", raw.medium)?,
-            campaign: check("utm.campaign", raw.campaign)?,
-            term: check("utm.term", raw.term)?,
-            content: check("utm.content", raw.content)?,
-        })
+        }
+        Utm::from_array(mine)
     }
 
     /// The set fields as `utm_*` query pairs, in the canonical order.
@@ -235,8 +212,8 @@ pub struct LinkPatch {
     pub slug: Option<Slug>,
     /// New destination.
     pub destination: Option<Destination>,
-    /// New UTM fields (replace all five).
-    pub utm: Option<Utm>,
+    /// UTM fields to change, each on its own.
+    pub utm: UtmPatch,
     /// New tags.
     pub tags: Option<Vec<String>>,
     /// New or cleared title.
@@ -251,105 +228,89 @@ pub struct LinkPatch {
     pub enabled: Option<bool>,
 }
 
-/// Why a link field was refused (beyond slug and destination).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LinkError {
-    /// The slug.
-    #[error(transparent)]
-    Slug(#[from] SlugError),
-    /// The destination.
-    #[error(transparent)]
-    Destination(#[from] DestinationError),
-    /// Any other field: which one, and why.
-    #[error("{field}: {reason}")]
-    Field {
-        /// JSON field name.
-        field: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
+/// Changes to some UTM fields: `None` leaves a field alone, `Some(None)`
+/// clears it, `Some(Some(v))` sets it. In JSON, an absent key leaves the
+/// field alone and `null` clears it, so `{"campaign": "b"}` changes only the
+/// campaign.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UtmPatch {
+    /// utm_source
+    #[serde(default, deserialize_with = "present")]
+    pub source: Option<Option<String>>,
+    /// utm_medium
+    #[serde(default, deserialize_with = "present")]
+    pub medium: Option<Option<String>>,
+    /// utm_campaign
+    #[serde(default, deserialize_with = "present")]
+    pub campaign: Option<Option<String>>,
+    /// utm_term
+    #[serde(default, deserialize_with = "present")]
+    pub term: Option<Option<String>>,
+    /// utm_content
+    #[serde(default, deserialize_with = "present")]
+    pub content: Option<Option<String>>,
 }
 
-/// Trims, drops empties and duplicates, and bounds the tags.
-pub fn parse_tags(raw: Vec<String>) -> Result<Vec<String>, LinkError> {
-    let mut tags: Vec<String> = Vec::with_capacity(raw.len());
-    for t in raw {
-        let t = t.trim().to_owned();
-        if t.is_empty() || tags.contains(&t) {
-            continue;
+impl UtmPatch {
+    /// A patch that sets all five fields to `utm`'s values (a form's whole block).
+    pub fn replace_all(utm: Utm) -> UtmPatch {
+        let [s, m, c, t, n] = utm.into_array();
+        UtmPatch {
+            source: Some(s),
+            medium: Some(m),
+            campaign: Some(c),
+            term: Some(t),
+            content: Some(n),
         }
-        check_text(&t, MAX_TAG_LENGTH).map_err(|reason| LinkError::Field {
-            field: "tags",
-            reason,
-        })?;
-        tags.push(t);
     }
-    if tags.len() > MAX_TAGS {
-        return Err(LinkError::Field {
-            field: "tags",
-            reason: format!("at most {MAX_TAGS} tags"),
-        });
+
+    /// The five changes in the canonical order.
+    pub fn into_array(self) -> [Option<Option<String>>; 5] {
+        [
+            self.source,
+            self.medium,
+            self.campaign,
+            self.term,
+            self.content,
+        ]
     }
-    Ok(tags)
-}
 
-/// Trims the title; empty means none.
-pub fn parse_title(raw: Option<String>) -> Result<Option<String>, LinkError> {
-    let Some(t) = raw.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    check_text(&t, MAX_TITLE_LENGTH).map_err(|reason| LinkError::Field {
-        field: "title",
-        reason,
-    })?;
-    Ok(Some(t))
-}
+    /// Sets the change of field `i` of the canonical order.
+    pub fn set(&mut self, i: usize, change: Option<Option<String>>) {
+        let slot = match i {
+            0 => &mut self.source,
+            1 => &mut self.medium,
+            2 => &mut self.campaign,
+            3 => &mut self.term,
+            _ => &mut self.content,
+        };
+        *slot = change;
+    }
 
-/// Lowercases and checks a declared channel against [`DECLARED_CHANNELS`].
-pub fn parse_channel(raw: Option<String>) -> Result<Option<String>, LinkError> {
-    let Some(c) = raw
-        .map(|c| c.trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty())
-    else {
-        return Ok(None);
-    };
-    if DECLARED_CHANNELS.contains(&c.as_str()) {
-        Ok(Some(c))
-    } else {
-        Err(LinkError::Field {
-            field: "channel",
-            reason: format!(
-                "unknown channel; use one of {}",
-                DECLARED_CHANNELS.join(", ")
-            ),
-        })
+    /// Whether any field changes.
+    pub fn is_empty(&self) -> bool {
+        self.clone().into_array().iter().all(Option::is_none)
+    }
+
+    /// `utm` with these changes applied.
+    pub fn apply(&self, utm: &Utm) -> Utm {
+        let mut fields = utm.clone().into_array();
+        for (f, change) in fields.iter_mut().zip(self.clone().into_array()) {
+            if let Some(v) = change {
+                *f = v;
+            }
+        }
+        Utm::from_array(fields)
     }
 }
 
-/// Refuses an expiry in the past (a link that would be born dead).
-pub fn parse_expiry(
-    raw: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> Result<Option<OffsetDateTime>, LinkError> {
-    match raw {
-        Some(t) if t <= now => Err(LinkError::Field {
-            field: "expires_at",
-            reason: "must be in the future".into(),
-        }),
-        other => Ok(other),
-    }
-}
-
-/// Length bound and no control characters (they have no place in these fields
-/// and would break logs and CSV exports).
-fn check_text(s: &str, max: usize) -> Result<(), String> {
-    if s.chars().count() > max {
-        return Err(format!("at most {max} characters"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err("control characters are not allowed".into());
-    }
-    Ok(())
+/// A present field (even `null`) becomes `Some(..)`; an absent one stays
+/// `None` through `#[serde(default)]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]
@@ -357,63 +318,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utm_fields_are_trimmed_and_bounded() {
-        let ok = Utm::parse(Utm {
-            source: Some(" newsletter ".into()),
-            medium: Some("".into()),
-            ..Utm::default()
-        })
-        .unwrap();
-        assert_eq!(ok.source.as_deref(), Some("newsletter"));
-        assert_eq!(ok.medium, None, "empty means absent");
+    fn a_utm_patch_changes_only_the_fields_it_names() {
+        let utm = Utm {
+            source: Some("newsletter".into()),
+            medium: Some("email".into()),
+            campaign: Some("winter26".into()),
+            content: Some("hero".into()),
+            term: None,
+        };
+        let patch: UtmPatch = serde_json::from_str(r#"{"campaign": "winter26b"}"#).unwrap();
+        let merged = patch.apply(&utm);
+        assert_eq!(merged.campaign.as_deref(), Some("winter26b"));
+        assert_eq!(merged.source.as_deref(), Some("newsletter"), "kept");
+        assert_eq!(merged.medium.as_deref(), Some("email"), "kept");
+        assert_eq!(merged.content.as_deref(), Some("hero"), "kept");
 
-        let err = Utm::parse(Utm {
-            campaign: Some("x".repeat(MAX_UTM_LENGTH + 1)),
-            ..Utm::default()
-        })
-        .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                LinkError::Field {
-                    field: "utm.campaign",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let err = Utm::parse(Utm {
-            term: Some("a\nb".into()),
-            ..Utm::default()
-        })
-        .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                LinkError::Field {
-                    field: "utm.term",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        let patch: UtmPatch = serde_json::from_str(r#"{"content": null}"#).unwrap();
+        assert_eq!(patch.apply(&utm).content, None, "null clears");
+        assert!(!patch.is_empty());
+        assert!(UtmPatch::default().is_empty());
+        assert!(serde_json::from_str::<UtmPatch>(r#"{"colour": "red"}"#).is_err());
     }
 
     #[test]
-    fn tags_channel_and_title_rules() {
-        assert_eq!(
-            parse_tags(vec![" a ".into(), "a".into(), "".into(), "b".into()]).unwrap(),
-            vec!["a", "b"]
-        );
-        assert!(parse_tags((0..21).map(|i| i.to_string()).collect()).is_err());
-        assert_eq!(
-            parse_channel(Some("WhatsApp".into())).unwrap().as_deref(),
-            Some("whatsapp")
-        );
-        assert!(parse_channel(Some("carrier-pigeon".into())).is_err());
-        assert_eq!(parse_title(Some("  ".into())).unwrap(), None);
-        let now = OffsetDateTime::now_utc();
-        assert!(parse_expiry(Some(now - time::Duration::hours(1)), now).is_err());
-        assert!(parse_expiry(Some(now + time::Duration::hours(1)), now).is_ok());
+    fn a_variant_utm_block_falls_back_to_its_parent_field_by_field() {
+        let parent = Utm {
+            source: Some("newsletter".into()),
+            campaign: Some("winter26".into()),
+            ..Utm::default()
+        };
+        let mine = Utm {
+            source: Some("whatsapp".into()),
+            medium: Some("social".into()),
+            ..Utm::default()
+        };
+        let v = mine.or(&parent);
+        assert_eq!(v.source.as_deref(), Some("whatsapp"));
+        assert_eq!(v.medium.as_deref(), Some("social"));
+        assert_eq!(v.campaign.as_deref(), Some("winter26"));
     }
 }

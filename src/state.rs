@@ -4,12 +4,18 @@
 
 use std::{ops::Deref, sync::Arc};
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::{
+    extract::FromRef,
+    http::{HeaderValue, StatusCode},
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
 use crate::{
-    clicks::ClickSender, config::Settings, domains::Domains, links::cache::LinkCache,
+    clicks::ClickSender,
+    config::Settings,
+    domains::Domains,
+    links::{Links, cache::LinkCache},
     telemetry::RedirectMetrics,
 };
 
@@ -29,6 +35,8 @@ pub struct Inner {
     pub served_hosts: Vec<String>,
     /// Link caches.
     pub cache: Arc<LinkCache>,
+    /// The link desk (create, change, list links) of the API and the pages.
+    pub links: Links,
     /// Click queue.
     pub clicks: ClickSender,
     /// Prometheus exposition.
@@ -52,5 +60,11 @@ impl Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+impl FromRef<AppState> for Links {
+    fn from_ref(state: &AppState) -> Links {
+        state.links.clone()
     }
 }

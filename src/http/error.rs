@@ -14,7 +14,7 @@ use axum::{
 use serde_json::json;
 
 use crate::{
-    links::{LinkError, store::StoreError},
+    links::{InvalidLink, LinkError, Problem, paging::PagingError, store::StoreError},
     users::UserError,
 };
 
@@ -25,6 +25,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<&'static str>,
+    // Every refused field, when a whole input was checked.
+    fields: Vec<serde_json::Value>,
     cause: Option<String>,
 }
 
@@ -40,6 +42,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            fields: Vec::new(),
             cause: None,
         }
     }
@@ -93,8 +96,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body =
-            json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        let mut error = json!({"code": self.code, "message": self.message, "field": self.field});
+        if !self.fields.is_empty() {
+            error["fields"] = serde_json::Value::Array(self.fields);
+        }
+        let body = json!({ "error": error });
         let mut res = (self.status, Json(body)).into_response();
         if let Some(cause) = self.cause {
             res.extensions_mut().insert(InternalCause(cause));
@@ -112,18 +118,40 @@ pub async fn log_server_errors(req: Request, next: Next) -> Response {
     res
 }
 
+/// The first refused field gives the status, code, message and field; the
+/// `fields` list names every one (a client can show them all at once).
+impl From<InvalidLink> for ApiError {
+    fn from(e: InvalidLink) -> ApiError {
+        let fields =
+            e.0.iter()
+                .map(|f| json!({"field": f.field, "code": f.code(), "message": f.to_string()}))
+                .collect();
+        let first = &e.0[0];
+        let status = if first.problem == Problem::SlugTaken {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        ApiError {
+            fields,
+            ..ApiError::new(status, first.code(), first.to_string()).field(first.field)
+        }
+    }
+}
+
 impl From<LinkError> for ApiError {
     fn from(e: LinkError) -> ApiError {
-        let message = e.to_string();
         match e {
-            LinkError::Slug(_) => ApiError::invalid("slug", "invalid_slug", message),
-            LinkError::Destination(_) => {
-                ApiError::invalid("destination", "invalid_destination", message)
-            }
-            LinkError::Field { field, reason } => {
-                ApiError::invalid(field, "invalid_field", format!("{field}: {reason}"))
-            }
+            LinkError::Invalid(invalid) => invalid.into(),
+            LinkError::NotFound => ApiError::not_found("link"),
+            other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<PagingError> for ApiError {
+    fn from(e: PagingError) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).field(e.field())
     }
 }
 

@@ -73,8 +73,14 @@ fn map_unique(e: sqlx::Error) -> StoreError {
 pub struct ListFilter {
     /// Only links with this tag.
     pub tag: Option<String>,
+    /// Only links with this utm_campaign.
+    pub campaign: Option<String>,
     /// Text in slug, title or destination (case-insensitive).
     pub text: Option<String>,
+    /// Only the variants of this link.
+    pub parent_id: Option<i64>,
+    /// Leave the variants out (the workspace's list shows them on their parent's page).
+    pub top_level: bool,
     /// Keyset cursor: strictly older than (created_at, id).
     pub before: Option<(OffsetDateTime, i64)>,
     /// Page size.
@@ -204,6 +210,9 @@ pub async fn list(pool: &PgPool, f: &ListFilter) -> Result<Vec<Link>, StoreError
          and ($1::text is null or l.tags @> array[$1]) \
          and ($2::text is null or l.slug ilike $2 or l.title ilike $2 or l.destination ilike $2) \
          and ($3::timestamptz is null or (l.created_at, l.id) < ($3, $4)) \
+         and ($6::text is null or l.utm_campaign = $6) \
+         and ($7::bigint is null or l.parent_id = $7) \
+         and (not $8 or l.parent_id is null) \
          order by l.created_at desc, l.id desc limit $5"
     ))
     .bind(&f.tag)
@@ -211,14 +220,59 @@ pub async fn list(pool: &PgPool, f: &ListFilter) -> Result<Vec<Link>, StoreError
     .bind(before_at)
     .bind(before_id)
     .bind(f.limit)
+    .bind(&f.campaign)
+    .bind(f.parent_id)
+    .bind(f.top_level)
     .fetch_all(pool)
     .await?)
 }
 
-/// Applies a partial update to a live link.
+/// What an update changed, for the caches.
+#[derive(Debug, Clone)]
+pub struct Updated {
+    /// The link as it is now.
+    pub link: Link,
+    /// Its `(domain_id, slug_key)` before the change.
+    pub old_key: (i32, String),
+    /// `(domain_id, slug_key)` of the variants that followed the change.
+    pub variants: Vec<(i32, String)>,
+}
+
+/// Applies a partial update to a live link, in one transaction. Its
+/// variants follow a change of destination or UTM field wherever they still
+/// had the link's old value (they inherited it), and keep their own values
+/// elsewhere.
 #[tracing::instrument(skip_all, fields(link.id = id))]
-pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Link, StoreError> {
-    let utm = p.utm.clone().unwrap_or_default();
+pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Updated, StoreError> {
+    let mut tx = pool.begin().await?;
+    let old: Link = sqlx::query_as(concat!(
+        link_select!(),
+        "where l.id = $1 and l.deleted_at is null for update of l"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let link = update_row(&mut tx, id, p).await?;
+    let variants = if link.destination != old.destination || link.utm() != old.utm() {
+        follow_parent(&mut tx, &old, &link).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(Updated {
+        old_key: (old.domain_id, old.slug.to_ascii_lowercase()),
+        link,
+        variants,
+    })
+}
+
+async fn update_row(
+    tx: &mut sqlx::PgConnection,
+    id: i64,
+    p: &LinkPatch,
+) -> Result<Link, StoreError> {
+    let [source, medium, campaign, term, content] = p.utm.clone().into_array().map(|c| split(&c));
     let (title_set, title) = split(&p.title);
     let (channel_set, channel) = split(&p.channel);
     let (parent_set, parent) = split(&p.parent_id);
@@ -229,16 +283,16 @@ pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Link, Store
            slug_kind = case when $2 is null then slug_kind else 'custom' end, \
            destination = coalesce($3, destination), \
            utm_source = case when $4 then $5 else utm_source end, \
-           utm_medium = case when $4 then $6 else utm_medium end, \
-           utm_campaign = case when $4 then $7 else utm_campaign end, \
-           utm_term = case when $4 then $8 else utm_term end, \
-           utm_content = case when $4 then $9 else utm_content end, \
-           tags = coalesce($10, tags), \
-           title = case when $11 then $12 else title end, \
-           channel = case when $13 then $14 else channel end, \
-           parent_id = case when $15 then $16 else parent_id end, \
-           expires_at = case when $17 then $18 else expires_at end, \
-           enabled = coalesce($19, enabled), \
+           utm_medium = case when $6 then $7 else utm_medium end, \
+           utm_campaign = case when $8 then $9 else utm_campaign end, \
+           utm_term = case when $10 then $11 else utm_term end, \
+           utm_content = case when $12 then $13 else utm_content end, \
+           tags = coalesce($14, tags), \
+           title = case when $15 then $16 else title end, \
+           channel = case when $17 then $18 else channel end, \
+           parent_id = case when $19 then $20 else parent_id end, \
+           expires_at = case when $21 then $22 else expires_at end, \
+           enabled = coalesce($23, enabled), \
            updated_at = now() \
          where id = $1 and deleted_at is null returning *) ",
         link_returning!()
@@ -246,12 +300,16 @@ pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Link, Store
     .bind(id)
     .bind(p.slug.as_ref().map(Slug::as_str))
     .bind(p.destination.as_ref().map(|d| d.as_str()))
-    .bind(p.utm.is_some())
-    .bind(utm.source)
-    .bind(utm.medium)
-    .bind(utm.campaign)
-    .bind(utm.term)
-    .bind(utm.content)
+    .bind(source.0)
+    .bind(source.1)
+    .bind(medium.0)
+    .bind(medium.1)
+    .bind(campaign.0)
+    .bind(campaign.1)
+    .bind(term.0)
+    .bind(term.1)
+    .bind(content.0)
+    .bind(content.1)
     .bind(&p.tags)
     .bind(title_set)
     .bind(title)
@@ -262,10 +320,49 @@ pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Link, Store
     .bind(expiry_set)
     .bind(expiry)
     .bind(p.enabled)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(map_unique)?
     .ok_or(StoreError::NotFound)
+}
+
+/// Moves the variants of `old` that still carry its old destination or UTM
+/// values to the new ones; returns the keys of those that changed.
+async fn follow_parent(
+    tx: &mut sqlx::PgConnection,
+    old: &Link,
+    new: &Link,
+) -> Result<Vec<(i32, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "with v as (update links set \
+           destination = case when destination = $2 then $3 else destination end, \
+           utm_source = case when utm_source is not distinct from $4 then $5 else utm_source end, \
+           utm_medium = case when utm_medium is not distinct from $6 then $7 else utm_medium end, \
+           utm_campaign = case when utm_campaign is not distinct from $8 then $9 else utm_campaign end, \
+           utm_term = case when utm_term is not distinct from $10 then $11 else utm_term end, \
+           utm_content = case when utm_content is not distinct from $12 then $13 else utm_content end, \
+           updated_at = now() \
+         where parent_id = $1 and deleted_at is null \
+           and (destination = $2 or utm_source is not distinct from $4 \
+                or utm_medium is not distinct from $6 or utm_campaign is not distinct from $8 \
+                or utm_term is not distinct from $10 or utm_content is not distinct from $12) \
+         returning domain_id, slug_key) select domain_id, slug_key from v",
+    )
+    .bind(old.id)
+    .bind(&old.destination)
+    .bind(&new.destination)
+    .bind(&old.utm_source)
+    .bind(&new.utm_source)
+    .bind(&old.utm_medium)
+    .bind(&new.utm_medium)
+    .bind(&old.utm_campaign)
+    .bind(&new.utm_campaign)
+    .bind(&old.utm_term)
+    .bind(&new.utm_term)
+    .bind(&old.utm_content)
+    .bind(&new.utm_content)
+    .fetch_all(&mut *tx)
+    .await?)
 }
 
 /// Soft-deletes a live link: it stops redirecting, its slug is freed, its clicks stay.

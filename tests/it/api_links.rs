@@ -200,7 +200,12 @@ async fn invalid_links_are_refused_with_a_clear_error_and_nothing_is_written() {
             "invalid_body",
             None,
         ),
-        (json!({"slug": "nodest"}), 422, "invalid_body", None),
+        (
+            json!({"slug": "nodest"}),
+            422,
+            "invalid_destination",
+            Some("destination"),
+        ),
     ];
     for (body, status, code, field) in cases {
         let (got_status, err) = error_of(app.create_link(body.clone()).await).await;

@@ -1,6 +1,6 @@
 //! `/api/v1/links`: create, list, read, update and delete links. Handlers
-//! parse the request into domain values, call the link store, update this
-//! instance's cache at once, and map the result to a response.
+//! deserialise the request, call the link desk (`links::Links`, shared with
+//! the pages) and map the result to a response; no rule is checked here.
 
 use axum::{
     Json, Router,
@@ -9,7 +9,7 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
@@ -19,8 +19,10 @@ use crate::{
         extract::{AppJson, AppQuery},
     },
     links::{
-        self, Destination, Link, LinkPatch, NewLink, Slug, Utm, cache,
-        store::{self, ListFilter},
+        Link, Links, Utm, cache,
+        input::{LinkInput, LinkPatchInput},
+        paging::PageRequest,
+        store::ListFilter,
     },
     state::AppState,
     users::Role,
@@ -36,63 +38,14 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Body of `POST /api/v1/links`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateLinkRequest {
-    destination: String,
-    slug: Option<String>,
-    domain: Option<String>,
-    #[serde(default)]
-    utm: Utm,
-    #[serde(default)]
-    tags: Vec<String>,
-    title: Option<String>,
-    channel: Option<String>,
-    parent_id: Option<i64>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    expires_at: Option<OffsetDateTime>,
-    enabled: Option<bool>,
-}
-
-/// Body of `PATCH /api/v1/links/{id}`: absent fields are left alone, `null` clears.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateLinkRequest {
-    slug: Option<String>,
-    destination: Option<String>,
-    utm: Option<Utm>,
-    tags: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
-    title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    channel: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    parent_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present_time")]
-    expires_at: Option<Option<OffsetDateTime>>,
-    enabled: Option<bool>,
-}
-
-/// A present field (even `null`) becomes `Some(..)`; an absent one stays `None` via `default`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-fn present_time<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
-    time::serde::rfc3339::option::deserialize(d).map(Some)
-}
-
 /// Query of `GET /api/v1/links`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListLinksQuery {
     tag: Option<String>,
+    campaign: Option<String>,
     q: Option<String>,
+    parent_id: Option<i64>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -115,7 +68,7 @@ pub struct LinkResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
     enabled: bool,
-    slug_kind: links::SlugKind,
+    slug_kind: crate::links::SlugKind,
     created_by: Option<i64>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -132,10 +85,11 @@ pub struct LinkListResponse {
 }
 
 impl LinkResponse {
-    fn new(state: &AppState, link: Link) -> LinkResponse {
+    /// The API's view of a link.
+    pub fn new(links: &Links, link: Link) -> LinkResponse {
         let cached = cache::CachedLink::from_link(&link);
         LinkResponse {
-            short_url: state.domains.short_url(&link.domain, &link.slug),
+            short_url: links.short_url(&link),
             redirect_url: cached.target,
             utm: link.utm(),
             slug_kind: link.slug_kind(),
@@ -157,198 +111,74 @@ impl LinkResponse {
 }
 
 async fn create_link(
-    State(state): State<AppState>,
+    State(links): State<Links>,
     auth: AuthUser,
-    AppJson(req): AppJson<CreateLinkRequest>,
+    AppJson(input): AppJson<LinkInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user = auth.require(Role::Editor)?;
-    let new = parse_new_link(&state, req, user.id)?;
-    if let Some(parent) = new.parent_id {
-        check_parent(&state, parent, None).await?;
-    }
-    let link = store::create(&state.pool, &new, &state.settings.slugs).await?;
-    state.cache.put(&link);
-    Ok((StatusCode::CREATED, Json(LinkResponse::new(&state, link))))
-}
-
-fn parse_new_link(
-    state: &AppState,
-    req: CreateLinkRequest,
-    user_id: i64,
-) -> Result<NewLink, ApiError> {
-    let domain = state
-        .domains
-        .by_name(req.domain.as_deref())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "domain",
-                "unknown_domain",
-                "this Lanterne does not serve that domain",
-            )
-        })?;
-    let slug = match req.slug.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(Slug::parse(s, &state.settings.slugs).map_err(links::LinkError::from)?),
-    };
-    Ok(NewLink {
-        domain_id: domain.id,
-        slug,
-        destination: Destination::parse(&req.destination, &state.served_hosts)
-            .map_err(links::LinkError::from)?,
-        utm: Utm::parse(req.utm)?,
-        tags: links::parse_tags(req.tags)?,
-        title: links::parse_title(req.title)?,
-        channel: links::parse_channel(req.channel)?,
-        parent_id: req.parent_id,
-        expires_at: links::parse_expiry(req.expires_at, OffsetDateTime::now_utc())?,
-        enabled: req.enabled.unwrap_or(true),
-        created_by: Some(user_id),
-    })
-}
-
-/// A parent must be a live link, and a link cannot be its own parent.
-async fn check_parent(state: &AppState, parent: i64, child: Option<i64>) -> Result<(), ApiError> {
-    if Some(parent) == child {
-        return Err(ApiError::invalid(
-            "parent_id",
-            "invalid_parent",
-            "a link cannot be its own parent",
-        ));
-    }
-    match store::find(&state.pool, parent).await {
-        Ok(_) => Ok(()),
-        Err(store::StoreError::NotFound) => Err(ApiError::invalid(
-            "parent_id",
-            "invalid_parent",
-            "the parent link does not exist",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let link = links.create(input, Some(user.id)).await?;
+    Ok((StatusCode::CREATED, Json(LinkResponse::new(&links, link))))
 }
 
 async fn list_links(
-    State(state): State<AppState>,
+    State(links): State<Links>,
     auth: AuthUser,
     AppQuery(q): AppQuery<ListLinksQuery>,
 ) -> Result<Json<LinkListResponse>, ApiError> {
     auth.require(Role::Viewer)?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "limit must be between 1 and 100",
-        )
-        .field("limit"));
-    }
-    let before = q.cursor.as_deref().map(parse_cursor).transpose()?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = ListFilter {
         tag: q.tag.filter(|t| !t.is_empty()),
+        campaign: q.campaign.filter(|t| !t.is_empty()),
         text: q.q.filter(|t| !t.is_empty()),
-        before,
-        limit,
+        parent_id: q.parent_id,
+        ..ListFilter::default()
     };
-    let links = store::list(&state.pool, &filter).await?;
-    let next_cursor = (links.len() as i64 == limit)
-        .then(|| {
-            links
-                .last()
-                .map(|l| format!("{}.{}", l.created_at.unix_timestamp_nanos(), l.id))
-        })
-        .flatten();
-    let data = links
+    let found = links.list(filter, page).await?;
+    let data = found
+        .links
         .into_iter()
-        .map(|l| LinkResponse::new(&state, l))
+        .map(|l| LinkResponse::new(&links, l))
         .collect();
-    Ok(Json(LinkListResponse { data, next_cursor }))
-}
-
-/// `<unix nanos>.<id>` of the last link of the previous page.
-fn parse_cursor(c: &str) -> Result<(OffsetDateTime, i64), ApiError> {
-    let bad = || {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "malformed cursor").field("cursor")
-    };
-    let (nanos, id) = c.split_once('.').ok_or_else(bad)?;
-    let nanos: i128 = nanos.parse().map_err(|_| bad())?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| bad())?;
-    Ok((at, id.parse().map_err(|_| bad())?))
+    Ok(Json(LinkListResponse {
+        data,
+        next_cursor: found.next_cursor,
+    }))
 }
 
 async fn find_link(
-    State(state): State<AppState>,
+    State(links): State<Links>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<LinkResponse>, ApiError> {
     auth.require(Role::Viewer)?;
-    let link = store::find(&state.pool, parse_id(&id)?).await?;
-    Ok(Json(LinkResponse::new(&state, link)))
+    let link = links.find(parse_id(&id)?).await?;
+    Ok(Json(LinkResponse::new(&links, link)))
 }
 
 async fn update_link(
-    State(state): State<AppState>,
+    State(links): State<Links>,
     auth: AuthUser,
     Path(id): Path<String>,
-    AppJson(req): AppJson<UpdateLinkRequest>,
+    AppJson(input): AppJson<LinkPatchInput>,
 ) -> Result<Json<LinkResponse>, ApiError> {
     auth.require(Role::Editor)?;
-    let id = parse_id(&id)?;
-    let patch = parse_patch(&state, req)?;
-    if let Some(Some(parent)) = patch.parent_id {
-        check_parent(&state, parent, Some(id)).await?;
-    }
-    let before = store::find(&state.pool, id).await?;
-    let link = store::update(&state.pool, id, &patch).await?;
-    // The trigger's NOTIFY tells the other instances; this one changes now.
-    state.cache.invalidate(&cache::key(
-        before.domain_id,
-        &before.slug.to_ascii_lowercase(),
-    ));
-    state.cache.put(&link);
-    Ok(Json(LinkResponse::new(&state, link)))
-}
-
-fn parse_patch(state: &AppState, req: UpdateLinkRequest) -> Result<LinkPatch, ApiError> {
-    let rules = &state.settings.slugs;
-    Ok(LinkPatch {
-        slug: req
-            .slug
-            .map(|s| Slug::parse(s.trim(), rules))
-            .transpose()
-            .map_err(links::LinkError::from)?,
-        destination: req
-            .destination
-            .map(|d| Destination::parse(&d, &state.served_hosts))
-            .transpose()
-            .map_err(links::LinkError::from)?,
-        utm: req.utm.map(Utm::parse).transpose()?,
-        tags: req.tags.map(links::parse_tags).transpose()?,
-        title: req.title.map(links::parse_title).transpose()?,
-        channel: req.channel.map(links::parse_channel).transpose()?,
-        parent_id: req.parent_id,
-        expires_at: req
-            .expires_at
-            .map(|e| links::parse_expiry(e, OffsetDateTime::now_utc()))
-            .transpose()?,
-        enabled: req.enabled,
-    })
+    let link = links.update(parse_id(&id)?, input).await?;
+    Ok(Json(LinkResponse::new(&links, link)))
 }
 
 async fn delete_link(
-    State(state): State<AppState>,
+    State(links): State<Links>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     auth.require(Role::Editor)?;
-    let link = store::find(&state.pool, parse_id(&id)?).await?;
-    store::delete(&state.pool, link.id).await?;
-    state
-        .cache
-        .invalidate(&cache::key(link.domain_id, &link.slug));
+    links.delete(parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Link ids are positive integers; anything else cannot exist.
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
+pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
