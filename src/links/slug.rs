@@ -5,6 +5,8 @@
 use crate::config::SlugSettings;
 
 /// Paths Lanterne itself uses or may use; no link can take them (any case).
+/// The router refuses to start with a route whose first segment is not
+/// here (see `http::route`): the front door would send it to the redirect.
 pub const RESERVED: &[&str] = &[
     "about",
     "account",
@@ -13,6 +15,7 @@ pub const RESERVED: &[&str] = &[
     "app",
     "assets",
     "auth",
+    "campaigns",
     "dashboard",
     "docs",
     "favicon",
@@ -21,7 +24,9 @@ pub const RESERVED: &[&str] = &[
     "help",
     "links",
     "login",
+    "logo",
     "logout",
+    "me",
     "metrics",
     "openapi",
     "qr",
@@ -31,11 +36,15 @@ pub const RESERVED: &[&str] = &[
     "settings",
     "share",
     "signin",
+    "signout",
     "signup",
+    "sitemap",
     "static",
     "stats",
     "status",
     "swagger",
+    "tags",
+    "tokens",
     "ui",
     "users",
     "well-known",
