@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::{
     links::{LinkError, store::StoreError},
-    users::UserError,
+    users::{UserError, identity::AuthError},
 };
 
 /// An API error response.
@@ -26,6 +26,7 @@ pub struct ApiError {
     message: String,
     field: Option<&'static str>,
     cause: Option<String>,
+    retry_after: Option<u64>,
 }
 
 /// The hidden cause of a 5xx, for the logging middleware.
@@ -41,7 +42,14 @@ impl ApiError {
             message: message.into(),
             field: None,
             cause: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After` (seconds) to the response.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Names the request field at fault.
@@ -96,6 +104,10 @@ impl IntoResponse for ApiError {
         let body =
             json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
         let mut res = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         if let Some(cause) = self.cause {
             res.extensions_mut().insert(InternalCause(cause));
         }
@@ -142,9 +154,55 @@ impl From<StoreError> for ApiError {
 
 impl From<UserError> for ApiError {
     fn from(e: UserError) -> ApiError {
+        let message = e.to_string();
+        let field = e.field();
+        let (status, code) = match e {
+            UserError::InvalidEmail(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+            UserError::InvalidRole(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
+            UserError::InvalidLanguage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_language"),
+            UserError::WeakPassword => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+            UserError::WrongPassword => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_password"),
+            UserError::InvalidTokenName => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            UserError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            UserError::LastAdmin { .. } => (StatusCode::CONFLICT, "last_admin"),
+            UserError::NotFound => return ApiError::not_found("user"),
+            UserError::TokenNotFound => return ApiError::not_found("token"),
+            UserError::Hash(_) | UserError::Database(_) => return ApiError::internal(e),
+        };
+        let err = ApiError::new(status, code, message);
+        match field {
+            Some(f) => err.field(f),
+            None => err,
+        }
+    }
+}
+
+/// Several input errors (a form shows them all): the API reports the first.
+impl From<Vec<UserError>> for ApiError {
+    fn from(errors: Vec<UserError>) -> ApiError {
+        errors.into_iter().next().map_or_else(
+            || ApiError::internal("an empty list of errors"),
+            ApiError::from,
+        )
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        let message = e.to_string();
         match e {
-            UserError::NotFound => ApiError::not_found("user"),
-            other => ApiError::internal(other),
+            AuthError::Missing => ApiError::unauthorized("unauthorized", &message),
+            AuthError::Invalid => ApiError::unauthorized("invalid_token", &message),
+            AuthError::Disabled => ApiError::unauthorized("account_disabled", &message),
+            AuthError::Forbidden { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            AuthError::RateLimited { retry_after } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+                    // Rounded up: retrying early would only be refused again.
+                    .retry_after(retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0))
+            }
+            AuthError::Store(e) => ApiError::from(e),
         }
     }
 }

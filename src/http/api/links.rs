@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::{
     http::{
-        auth::AuthUser,
+        auth::{Editor, Viewer},
         error::ApiError,
         extract::{AppJson, AppQuery},
     },
@@ -23,7 +23,6 @@ use crate::{
         store::{self, ListFilter},
     },
     state::AppState,
-    users::Role,
 };
 
 /// Routes of the links resource.
@@ -158,10 +157,9 @@ impl LinkResponse {
 
 async fn create_link(
     State(state): State<AppState>,
-    auth: AuthUser,
+    Editor(user): Editor,
     AppJson(req): AppJson<CreateLinkRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = auth.require(Role::Editor)?;
     let new = parse_new_link(&state, req, user.id)?;
     if let Some(parent) = new.parent_id {
         check_parent(&state, parent, None).await?;
@@ -228,10 +226,9 @@ async fn check_parent(state: &AppState, parent: i64, child: Option<i64>) -> Resu
 
 async fn list_links(
     State(state): State<AppState>,
-    auth: AuthUser,
+    _: Viewer,
     AppQuery(q): AppQuery<ListLinksQuery>,
 ) -> Result<Json<LinkListResponse>, ApiError> {
-    auth.require(Role::Viewer)?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::new(
@@ -276,21 +273,19 @@ fn parse_cursor(c: &str) -> Result<(OffsetDateTime, i64), ApiError> {
 
 async fn find_link(
     State(state): State<AppState>,
-    auth: AuthUser,
+    _: Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<LinkResponse>, ApiError> {
-    auth.require(Role::Viewer)?;
     let link = store::find(&state.pool, parse_id(&id)?).await?;
     Ok(Json(LinkResponse::new(&state, link)))
 }
 
 async fn update_link(
     State(state): State<AppState>,
-    auth: AuthUser,
+    _: Editor,
     Path(id): Path<String>,
     AppJson(req): AppJson<UpdateLinkRequest>,
 ) -> Result<Json<LinkResponse>, ApiError> {
-    auth.require(Role::Editor)?;
     let id = parse_id(&id)?;
     let patch = parse_patch(&state, req)?;
     if let Some(Some(parent)) = patch.parent_id {
@@ -335,10 +330,9 @@ fn parse_patch(state: &AppState, req: UpdateLinkRequest) -> Result<LinkPatch, Ap
 
 async fn delete_link(
     State(state): State<AppState>,
-    auth: AuthUser,
+    _: Editor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    auth.require(Role::Editor)?;
     let link = store::find(&state.pool, parse_id(&id)?).await?;
     store::delete(&state.pool, link.id).await?;
     state
