@@ -122,6 +122,7 @@ fn bench(c: &mut Criterion) {
         redirect_cache_control: HeaderValue::from_static("no-store"),
         redirect_status: StatusCode::FOUND,
         redirect_metrics: RedirectMetrics::register(),
+        accounts: lanterne::users::identity::Accounts::new(&settings),
         served_hosts: domains.hosts(),
         metrics: telemetry::metrics_handle(),
         cache,

@@ -30,6 +30,7 @@ use crate::{
     migrate,
     state::{AppState, Inner},
     telemetry,
+    users::identity::Accounts,
 };
 
 /// A built application, bound and ready to serve.
@@ -151,6 +152,7 @@ impl App {
             redirect_status: StatusCode::from_u16(settings.redirect.status)
                 .expect("validated status"),
             redirect_metrics: telemetry::RedirectMetrics::register(),
+            accounts: Accounts::new(&settings),
             served_hosts: domains.hosts(),
             pool,
             settings,

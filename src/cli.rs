@@ -67,9 +67,13 @@ enum UserCommand {
         /// admin, editor or viewer.
         #[arg(long)]
         role: String,
-        /// Password (at least 10 characters).
+        /// Password (at least 10 characters), for scripts: visible to other
+        /// local users in the process list; prefer --password-stdin.
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of stdin.
         #[arg(long)]
-        password: String,
+        password_stdin: bool,
     },
 }
 
@@ -140,18 +144,26 @@ async fn serve(settings: config::Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// On a first start with no users, creates an admin and prints its token once.
+/// On a first start with no users, creates an admin with a generated
+/// password and an API token, and prints both once (on stdout).
 async fn bootstrap_admin(pool: &sqlx::PgPool, email: &str) -> anyhow::Result<()> {
     if users::store::count(pool).await? > 0 {
         return Ok(());
     }
-    let user = users::store::create(pool, email, Role::Admin, None).await?;
+    let password = users::secrets::generate_password();
+    let hash = users::accounts::hash_password(password.clone()).await?;
+    let user = match users::store::create(pool, email, Role::Admin, Some(&hash)).await {
+        // Another instance starting at the same moment made it first.
+        Err(users::UserError::EmailTaken) => return Ok(()),
+        created => created?,
+    };
     let token = users::new_token();
     users::store::insert_token(pool, user.id, "bootstrap", &token).await?;
-    println!("First start: created admin {email}. Its API token (shown only this once):");
-    println!("{}", token.secret);
+    println!("First start: created the admin {email}. Shown only this once:");
+    println!("  password:  {password}");
+    println!("  API token: {}", token.secret);
     println!(
-        "Set a password with `lanterne user add` for other users; create more tokens with `lanterne token create`."
+        "Sign in with them, then change the password (PATCH /api/v1/me); add users with `lanterne user add`."
     );
     Ok(())
 }
@@ -176,9 +188,15 @@ async fn user(settings: config::Settings, command: UserCommand) -> anyhow::Resul
         email,
         role,
         password,
+        password_stdin,
     } = command;
     let email = users::parse_email(&email)?;
     let role: Role = role.parse()?;
+    let password = match (password, password_stdin) {
+        (Some(p), _) => p,
+        (None, true) => read_password_line(std::io::stdin().lock())?,
+        (None, false) => prompt_password()?,
+    };
     let hash = users::hash_password(&password)?;
     let pool = app::connect(&settings).await?;
     migrate::run(&pool).await?;
@@ -188,6 +206,27 @@ async fn user(settings: config::Settings, command: UserCommand) -> anyhow::Resul
         user.email, user.role, user.id
     );
     Ok(())
+}
+
+/// The first line of `input`, without its line ending.
+fn read_password_line(mut input: impl std::io::BufRead) -> anyhow::Result<String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Asks twice on the terminal, without echo.
+fn prompt_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("no terminal to ask for the password: give --password-stdin or --password");
+    }
+    let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+    let again = rpassword::prompt_password("Again: ").context("cannot read the password")?;
+    anyhow::ensure!(first == again, "the two passwords differ");
+    Ok(first)
 }
 
 async fn token(settings: config::Settings, command: TokenCommand) -> anyhow::Result<()> {
@@ -213,7 +252,7 @@ async fn token(settings: config::Settings, command: TokenCommand) -> anyhow::Res
             }
         }
         TokenCommand::Revoke { id } => {
-            users::store::revoke_token(&pool, id)
+            users::store::revoke_token(&pool, id, None)
                 .await
                 .context("no active token with this id")?;
             eprintln!("token {id} revoked");

@@ -35,6 +35,20 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     /// Classification, geography, privacy.
     pub attribution: AttributionSettings,
+    /// Sign-in sessions.
+    pub sessions: SessionSettings,
+}
+
+/// `[sessions]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// A session unused for this long ends.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however much it is used.
+    #[serde(with = "humantime_serde")]
+    pub absolute_timeout: Duration,
 }
 
 /// `[attribution]`
@@ -347,6 +361,18 @@ impl Settings {
         if a.filtered_retention < Duration::from_secs(86_400) {
             return invalid("attribution.filtered_retention", "must be at least 1 day");
         }
+        let sessions = &self.sessions;
+        if sessions.idle_timeout < Duration::from_secs(60) {
+            return invalid("sessions.idle_timeout", "must be at least 1m");
+        }
+        if sessions.absolute_timeout < sessions.idle_timeout
+            || sessions.absolute_timeout > Duration::from_secs(366 * 86_400)
+        {
+            return invalid(
+                "sessions.absolute_timeout",
+                "must be at least sessions.idle_timeout and at most 366d",
+            );
+        }
         if !self.bootstrap.admin_email.contains('@') {
             return invalid("bootstrap.admin_email", "must be an e-mail address");
         }
@@ -428,6 +454,16 @@ mod tests {
             ),
             ("LANTERNE_CLICKS__FLUSH_INTERVAL", "soon", "flush_interval"),
             ("LANTERNE_SERVER__BIND", "nowhere", "bind"),
+            (
+                "LANTERNE_SESSIONS__IDLE_TIMEOUT",
+                "10s",
+                "sessions.idle_timeout",
+            ),
+            (
+                "LANTERNE_SESSIONS__ABSOLUTE_TIMEOUT",
+                "1h",
+                "sessions.absolute_timeout",
+            ),
         ];
         for (key, value, named) in cases {
             let err = load_from(&vars(&[(key, value)])).unwrap_err().to_string();

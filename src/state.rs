@@ -1,5 +1,6 @@
 //! AppState: what every handler may reach — the pool, the link cache, the
-//! click sender, the served domains, the settings and the metrics handle.
+//! click sender, the served domains, the settings, the metrics handle and
+//! the accounts' throttles.
 //! Cheap to clone (one `Arc`); no other shared state exists.
 
 use std::{ops::Deref, sync::Arc};
@@ -17,6 +18,7 @@ use crate::{
     domains::Domains,
     links::{Links, cache::LinkCache},
     telemetry::RedirectMetrics,
+    users::identity::Accounts,
 };
 
 /// The shared application state, passed to handlers as `State<AppState>`.
@@ -47,6 +49,8 @@ pub struct Inner {
     pub redirect_status: StatusCode,
     /// Pre-registered redirect metrics.
     pub redirect_metrics: RedirectMetrics,
+    /// Session settings and this instance's sign-in and token throttles.
+    pub accounts: Accounts,
 }
 
 impl AppState {

@@ -1,11 +1,23 @@
-//! Users, their roles, passwords and API tokens. Tokens are random 256-bit
-//! values shown once and stored as SHA-256 hashes; passwords as Argon2id.
+//! Users: accounts, roles, UI languages, passwords, API tokens and sign-in
+//! sessions. This module owns every rule about who may act and what an
+//! account may become (there is always an active admin); the API, the pages
+//! and the CLI call the same functions. It never speaks HTTP, and its SQL
+//! lives only in `store.rs` and `sessions_store.rs`.
 
+pub mod accounts;
+pub mod identity;
+pub mod input;
+pub mod secrets;
+pub mod sessions_store;
 pub mod store;
+pub mod throttle;
 
 use std::{fmt, str::FromStr};
 
-use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+pub use input::{MAX_PASSWORD, MIN_PASSWORD, parse_email};
+pub use secrets::{NewToken, hash_password, new_token, token_hash, verify_password};
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -15,7 +27,7 @@ pub enum Role {
     Viewer,
     /// Viewer, plus create, change and delete links.
     Editor,
-    /// Editor, plus manage users.
+    /// Editor, plus manage users and every token.
     Admin,
 }
 
@@ -48,15 +60,61 @@ impl FromStr for Role {
     }
 }
 
-/// An authenticated user.
+/// The language of the pages for a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Language {
+    /// Database and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Fr => "fr",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = UserError;
+    fn from_str(s: &str) -> Result<Language, UserError> {
+        match s {
+            "en" => Ok(Language::En),
+            "fr" => Ok(Language::Fr),
+            _ => Err(UserError::InvalidLanguage(s.to_owned())),
+        }
+    }
+}
+
+/// A user account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// Database id.
     pub id: i64,
-    /// E-mail.
+    /// E-mail (the sign-in name).
     pub email: String,
     /// Role.
     pub role: Role,
+    /// Chosen UI language; `None`: from `Accept-Language`.
+    pub language: Option<Language>,
+    /// When an admin disabled the account (it then cannot act at all).
+    pub disabled_at: Option<OffsetDateTime>,
+    /// Whether the account can sign in with a password.
+    pub has_password: bool,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl User {
+    /// Whether the account may act (not disabled).
+    pub fn is_active(&self) -> bool {
+        self.disabled_at.is_none()
+    }
 }
 
 /// Why a user operation failed.
@@ -68,15 +126,33 @@ pub enum UserError {
     /// Unknown role.
     #[error("unknown role {0:?}; use admin, editor or viewer")]
     InvalidRole(String),
-    /// Too short a password.
-    #[error("the password must have at least {MIN_PASSWORD} characters")]
+    /// Unknown language.
+    #[error("unknown language {0:?}; use en or fr (or null for the browser's)")]
+    InvalidLanguage(String),
+    /// Too short or too long a password.
+    #[error("the password must have at least {MIN_PASSWORD} characters (at most {MAX_PASSWORD})")]
     WeakPassword,
+    /// The current password given to change it is wrong.
+    #[error("the current password is not correct")]
+    WrongPassword,
+    /// A token name that is too long or holds control characters.
+    #[error("a token name has at most 100 characters and no control characters")]
+    InvalidTokenName,
     /// `users_email_key`.
     #[error("a user with this e-mail already exists")]
     EmailTaken,
-    /// No such user or token.
+    /// The change would leave no active admin.
+    #[error("this is the last active admin: make another user admin first")]
+    LastAdmin {
+        /// `role` (a demotion) or `disabled`.
+        field: &'static str,
+    },
+    /// No such user.
     #[error("no such user")]
     NotFound,
+    /// No such active token (or not one of the caller's).
+    #[error("no such active token")]
+    TokenNotFound,
     /// Hashing failed (out of memory, in practice).
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -85,71 +161,20 @@ pub enum UserError {
     Database(#[from] sqlx::Error),
 }
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD: usize = 10;
-
-/// Checks the shape of an e-mail address (delivery is not our business).
-pub fn parse_email(raw: &str) -> Result<String, UserError> {
-    let e = raw.trim();
-    let ok = e.len() <= 254
-        && e.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && (d.contains('.') || d == "localhost"))
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(e.to_owned())
-    } else {
-        Err(UserError::InvalidEmail(raw.to_owned()))
+impl UserError {
+    /// The request field at fault, for input errors.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            UserError::InvalidEmail(_) | UserError::EmailTaken => Some("email"),
+            UserError::InvalidRole(_) => Some("role"),
+            UserError::LastAdmin { field } => Some(field),
+            UserError::InvalidLanguage(_) => Some("language"),
+            UserError::WeakPassword => Some("password"),
+            UserError::WrongPassword => Some("current_password"),
+            UserError::InvalidTokenName => Some("name"),
+            _ => None,
+        }
     }
-}
-
-/// Argon2id PHC string of a password.
-pub fn hash_password(password: &str) -> Result<String, UserError> {
-    use argon2::{Argon2, password_hash::PasswordHasher};
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(UserError::WeakPassword);
-    }
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| UserError::Hash(e.to_string()))
-}
-
-/// Whether a password matches a stored PHC string.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    use argon2::{
-        Argon2,
-        password_hash::{PasswordVerifier, phc::PasswordHash},
-    };
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// A new API token: the secret (shown once), its hash and its display prefix.
-pub struct NewToken {
-    /// `lnt_` followed by 43 random URL-safe characters (258 bits).
-    pub secret: String,
-    /// SHA-256 of the secret.
-    pub hash: Vec<u8>,
-    /// First characters, to tell tokens apart.
-    pub prefix: String,
-}
-
-/// Draws a new API token.
-pub fn new_token() -> NewToken {
-    let secret = format!("lnt_{}", nanoid::nanoid!(43));
-    NewToken {
-        hash: token_hash(&secret),
-        prefix: secret[..10].to_owned(),
-        secret,
-    }
-}
-
-/// SHA-256 of a presented token (random tokens need no slow hash).
-pub fn token_hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 #[cfg(test)]
@@ -157,35 +182,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = new_token();
-        let b = new_token();
-        assert_ne!(a.secret, b.secret);
-        assert!(a.secret.starts_with("lnt_") && a.secret.len() == 47);
-        assert_eq!(a.hash, token_hash(&a.secret));
-        assert_ne!(a.hash, token_hash(&b.secret));
-    }
-
-    #[test]
-    fn passwords_verify_only_themselves() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong horse battery", &h));
-        assert!(matches!(
-            hash_password("short"),
-            Err(UserError::WeakPassword)
-        ));
-    }
-
-    #[test]
-    fn emails_and_roles_are_checked() {
-        assert!(parse_email("ana@example.com").is_ok());
-        assert!(parse_email("admin@localhost").is_ok());
-        for bad in ["", "ana", "@example.com", "ana @example.com", "ana@example"] {
-            assert!(parse_email(bad).is_err(), "{bad:?}");
-        }
+    fn roles_and_languages_parse_only_their_spellings() {
         assert_eq!("editor".parse::<Role>().unwrap(), Role::Editor);
         assert!("root".parse::<Role>().is_err());
+        assert!("Admin".parse::<Role>().is_err(), "case matters");
         assert!(Role::Admin > Role::Editor && Role::Editor > Role::Viewer);
+        assert_eq!("fr".parse::<Language>().unwrap(), Language::Fr);
+        assert!("de".parse::<Language>().is_err());
+    }
+
+    #[test]
+    fn input_errors_name_their_field() {
+        let cases = [
+            (UserError::InvalidEmail("x".into()), "email"),
+            (UserError::InvalidRole("x".into()), "role"),
+            (UserError::LastAdmin { field: "role" }, "role"),
+            (UserError::InvalidLanguage("x".into()), "language"),
+            (UserError::WeakPassword, "password"),
+            (UserError::WrongPassword, "current_password"),
+            (UserError::InvalidTokenName, "name"),
+        ];
+        for (e, field) in cases {
+            assert_eq!(e.field(), Some(field), "{e}");
+        }
+        assert_eq!(UserError::NotFound.field(), None);
     }
 }

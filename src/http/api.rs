@@ -1,6 +1,9 @@
-//! The REST API under `/api/v1`: JSON in and out, Bearer tokens, roles.
+//! The REST API under `/api/v1`: JSON in and out, Bearer tokens (or the
+//! session cookie), role guards from `auth.rs`. This file is the route list.
 
 pub mod links;
+pub mod tokens;
+pub mod users;
 
 use axum::Router;
 
@@ -8,5 +11,8 @@ use crate::state::AppState;
 
 /// Routes of `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(links::router())
+    Router::new()
+        .merge(links::router())
+        .merge(users::router())
+        .merge(tokens::router())
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::{
     links::{InvalidLink, LinkError, Problem, paging::PagingError, store::StoreError},
-    users::UserError,
+    users::{UserError, identity::AuthError},
 };
 
 /// An API error response.
@@ -26,8 +26,10 @@ pub struct ApiError {
     message: String,
     field: Option<&'static str>,
     // Every refused field, when a whole input was checked.
-    fields: Vec<serde_json::Value>,
-    cause: Option<String>,
+    // Boxed: rare, and it keeps `Result<_, ApiError>` small.
+    fields: Option<Box<[serde_json::Value]>>,
+    cause: Option<Box<str>>,
+    retry_after: Option<u64>,
 }
 
 /// The hidden cause of a 5xx, for the logging middleware.
@@ -42,9 +44,16 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
-            fields: Vec::new(),
+            fields: None,
             cause: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After` (seconds) to the response.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Names the request field at fault.
@@ -56,7 +65,7 @@ impl ApiError {
     /// A 500 whose cause is logged, not shown.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         ApiError {
-            cause: Some(cause.to_string()),
+            cause: Some(cause.to_string().into()),
             ..ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -97,13 +106,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = json!({"code": self.code, "message": self.message, "field": self.field});
-        if !self.fields.is_empty() {
-            error["fields"] = serde_json::Value::Array(self.fields);
+        if let Some(fields) = self.fields {
+            error["fields"] = serde_json::Value::Array(fields.into_vec());
         }
         let body = json!({ "error": error });
         let mut res = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         if let Some(cause) = self.cause {
-            res.extensions_mut().insert(InternalCause(cause));
+            res.extensions_mut().insert(InternalCause(cause.into()));
         }
         res
     }
@@ -133,7 +146,7 @@ impl From<InvalidLink> for ApiError {
             StatusCode::UNPROCESSABLE_ENTITY
         };
         ApiError {
-            fields,
+            fields: Some(fields),
             ..ApiError::new(status, first.code(), first.to_string()).field(first.field)
         }
     }
@@ -170,9 +183,55 @@ impl From<StoreError> for ApiError {
 
 impl From<UserError> for ApiError {
     fn from(e: UserError) -> ApiError {
+        let message = e.to_string();
+        let field = e.field();
+        let (status, code) = match e {
+            UserError::InvalidEmail(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+            UserError::InvalidRole(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
+            UserError::InvalidLanguage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_language"),
+            UserError::WeakPassword => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+            UserError::WrongPassword => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_password"),
+            UserError::InvalidTokenName => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            UserError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            UserError::LastAdmin { .. } => (StatusCode::CONFLICT, "last_admin"),
+            UserError::NotFound => return ApiError::not_found("user"),
+            UserError::TokenNotFound => return ApiError::not_found("token"),
+            UserError::Hash(_) | UserError::Database(_) => return ApiError::internal(e),
+        };
+        let err = ApiError::new(status, code, message);
+        match field {
+            Some(f) => err.field(f),
+            None => err,
+        }
+    }
+}
+
+/// Several input errors (a form shows them all): the API reports the first.
+impl From<Vec<UserError>> for ApiError {
+    fn from(errors: Vec<UserError>) -> ApiError {
+        errors.into_iter().next().map_or_else(
+            || ApiError::internal("an empty list of errors"),
+            ApiError::from,
+        )
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        let message = e.to_string();
         match e {
-            UserError::NotFound => ApiError::not_found("user"),
-            other => ApiError::internal(other),
+            AuthError::Missing => ApiError::unauthorized("unauthorized", &message),
+            AuthError::Invalid => ApiError::unauthorized("invalid_token", &message),
+            AuthError::Disabled => ApiError::unauthorized("account_disabled", &message),
+            AuthError::Forbidden { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            AuthError::RateLimited { retry_after } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+                    // Rounded up: retrying early would only be refused again.
+                    .retry_after(retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0))
+            }
+            AuthError::Store(e) => ApiError::from(e),
         }
     }
 }

@@ -221,3 +221,163 @@ fn classify_answers_each_line_in_order_without_a_database() {
     assert_eq!(lines[3]["channel"], "dark_social");
     assert_eq!(lines[3]["source"], "telegram");
 }
+
+/// Runs `lanterne` with `stdin` piped in.
+fn lanterne_with_stdin(db: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanterne"))
+        .env("DATABASE_URL", database_url(db))
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn password_hash_of(db: &str, email: &str) -> Option<String> {
+    let pool = sqlx::PgPool::connect(&database_url(db)).await.unwrap();
+    sqlx::query_scalar("select password_hash from users where email = $1")
+        .bind(email)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn user_add_reads_the_password_from_stdin() {
+    let db = create_database().await;
+    let args = [
+        "user",
+        "add",
+        "--email",
+        "cy@example.com",
+        "--role",
+        "viewer",
+        "--password-stdin",
+    ];
+    let out = lanterne_with_stdin(&db, &args, "piped horse battery\nignored line\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hash = password_hash_of(&db, "cy@example.com")
+        .await
+        .expect("a password");
+    assert!(lanterne::users::verify_password(
+        "piped horse battery",
+        &hash
+    ));
+    assert!(!hash.contains("piped"), "only the Argon2 hash is stored");
+
+    let short = [
+        "user",
+        "add",
+        "--email",
+        "dee@example.com",
+        "--role",
+        "viewer",
+        "--password-stdin",
+    ];
+    let out = lanterne_with_stdin(&db, &short, "short\n");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least 10 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn user_add_without_a_password_and_without_a_terminal_says_how_to_give_one() {
+    let db = create_database().await;
+    let out = lanterne_with_stdin(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ed@example.com",
+            "--role",
+            "viewer",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--password-stdin"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_first_start_prints_a_generated_admin_password_and_a_token_once() {
+    use std::io::{BufRead, BufReader};
+    let db = create_database().await;
+    let spool =
+        std::env::temp_dir().join(format!("lanterne-cli-{}", uuid::Uuid::new_v4().simple()));
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_lanterne"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", database_url(&db))
+            .env("LANTERNE_CLICKS__SPOOL_DIR", &spool)
+            .env("LANTERNE_BOOTSTRAP__ADMIN_EMAIL", "boss@example.com")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The server runs until killed: read stdout up to the token line, and
+    // stderr up to the "serving" log line (printed after the bootstrap).
+    let mut first = start();
+    let stdout = BufReader::new(first.stdout.take().unwrap());
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|l| !l.contains("Sign in with them"))
+        .collect();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let value = |label: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("a {label} line in {lines:?}"))
+    };
+    let (password, token) = (value("password:"), value("API token:"));
+    assert_eq!(password.chars().count(), 24);
+    let hash = password_hash_of(&db, "boss@example.com")
+        .await
+        .expect("a password");
+    assert!(
+        lanterne::users::verify_password(&password, &hash),
+        "the printed password signs in"
+    );
+    let pool = sqlx::PgPool::connect(&database_url(&db)).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from api_tokens")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
+
+    let mut second = start();
+    let stderr = BufReader::new(second.stderr.take().unwrap());
+    let serving = stderr
+        .lines()
+        .map(Result::unwrap)
+        .any(|l| l.contains("lanterne is serving"));
+    second.kill().unwrap();
+    let out = second.wait_with_output().unwrap();
+    assert!(serving, "the second start serves");
+    assert!(
+        !text(&out.stdout).contains("password"),
+        "nothing is printed again: {}",
+        text(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&spool);
+}

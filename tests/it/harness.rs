@@ -263,6 +263,80 @@ impl TestApp {
     }
 }
 
+/// A user made for a test, with one API token.
+pub struct TestUser {
+    /// Database id.
+    pub id: i64,
+    /// E-mail.
+    pub email: String,
+    /// An API token.
+    pub token: String,
+}
+
+impl TestApp {
+    /// A new user with `role`, an optional password and a token.
+    pub async fn user(&self, role: Role, password: Option<&str>) -> TestUser {
+        let email = format!("{}-{}@example.com", role, Uuid::new_v4().simple());
+        let hash = password.map(|p| users::hash_password(p).unwrap());
+        let user = users::store::create(&self.db, &email, role, hash.as_deref())
+            .await
+            .unwrap();
+        let token = users::new_token();
+        users::store::insert_token(&self.db, user.id, "test", &token)
+            .await
+            .unwrap();
+        TestUser {
+            id: user.id,
+            email,
+            token: token.secret,
+        }
+    }
+
+    /// Any request to the API with a Bearer token (and a JSON body, if any).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// `GET` a path with a session cookie.
+    pub async fn get_with_session(&self, path: &str, secret: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("cookie", format!("lanterne_session={secret}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in through the accounts service (the sign-in page's core) from
+    /// `ip`; returns the session secret (the cookie value).
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        ip: &str,
+    ) -> Result<String, users::identity::AuthError> {
+        let ip = ip.parse().unwrap();
+        self.state
+            .accounts
+            .sign_in(&self.db, email, password, ip)
+            .await
+            .map(|s| s.secret)
+    }
+}
+
 /// A real iPhone Safari User-Agent.
 pub const IPHONE_SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 

@@ -2,7 +2,9 @@
 //! (`DATABASE_URL`, a role that may create databases) through a real server
 //! bound on 127.0.0.1. Each test gets its own database. `TEST_LOG=1` shows logs.
 
+mod accounts;
 mod api_links;
+mod api_users;
 mod attribution_accuracy;
 mod attribution_storage;
 mod cache_invalidation;

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::{
     http::{
-        auth::AuthUser,
+        auth::{Editor, Viewer},
         error::ApiError,
         extract::{AppJson, AppQuery},
     },
@@ -25,7 +25,6 @@ use crate::{
         store::ListFilter,
     },
     state::AppState,
-    users::Role,
 };
 
 /// Routes of the links resource.
@@ -112,20 +111,18 @@ impl LinkResponse {
 
 async fn create_link(
     State(links): State<Links>,
-    auth: AuthUser,
+    Editor(user): Editor,
     AppJson(input): AppJson<LinkInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = auth.require(Role::Editor)?;
     let link = links.create(input, Some(user.id)).await?;
     Ok((StatusCode::CREATED, Json(LinkResponse::new(&links, link))))
 }
 
 async fn list_links(
     State(links): State<Links>,
-    auth: AuthUser,
+    _: Viewer,
     AppQuery(q): AppQuery<ListLinksQuery>,
 ) -> Result<Json<LinkListResponse>, ApiError> {
-    auth.require(Role::Viewer)?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = ListFilter {
         tag: q.tag.filter(|t| !t.is_empty()),
@@ -148,31 +145,28 @@ async fn list_links(
 
 async fn find_link(
     State(links): State<Links>,
-    auth: AuthUser,
+    _: Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<LinkResponse>, ApiError> {
-    auth.require(Role::Viewer)?;
     let link = links.find(parse_id(&id)?).await?;
     Ok(Json(LinkResponse::new(&links, link)))
 }
 
 async fn update_link(
     State(links): State<Links>,
-    auth: AuthUser,
+    _: Editor,
     Path(id): Path<String>,
     AppJson(input): AppJson<LinkPatchInput>,
 ) -> Result<Json<LinkResponse>, ApiError> {
-    auth.require(Role::Editor)?;
     let link = links.update(parse_id(&id)?, input).await?;
     Ok(Json(LinkResponse::new(&links, link)))
 }
 
 async fn delete_link(
     State(links): State<Links>,
-    auth: AuthUser,
+    _: Editor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    auth.require(Role::Editor)?;
     links.delete(parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
