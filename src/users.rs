@@ -9,6 +9,7 @@ pub mod identity;
 pub mod input;
 pub mod secrets;
 pub mod sessions_store;
+pub mod sign_in;
 pub mod store;
 pub mod throttle;
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_links;
+mod api_tokens;
 mod api_users;
 mod attribution_accuracy;
 mod attribution_storage;
