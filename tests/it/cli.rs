@@ -221,3 +221,27 @@ fn classify_answers_each_line_in_order_without_a_database() {
     assert_eq!(lines[3]["channel"], "dark_social");
     assert_eq!(lines[3]["source"], "telegram");
 }
+
+#[tokio::test]
+async fn commands_print_no_database_notice_and_no_colour_when_stderr_is_not_a_terminal() {
+    let db = create_database().await;
+    // The second run is the one PostgreSQL used to answer with the NOTICE
+    // `relation "_sqlx_migrations" already exists, skipping`.
+    for run in ["first", "second"] {
+        let out = lanterne(&db, &["migrate"], &[("RUST_LOG", "debug")]);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{run} migrate: {stderr}");
+        assert!(
+            stderr.contains("DEBUG"),
+            "{run}: the debug logs are there to be checked: {stderr}"
+        );
+        assert!(
+            !stderr.contains("already exists"),
+            "{run}: no NOTICE is logged: {stderr}"
+        );
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{run}: no ANSI escape in logs that go to a pipe: {stderr:?}"
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod cli;
 mod clicks_load;
 mod clicks_outage;
 mod harness;
+mod loopback;
 mod ops;
 mod redirect;
 mod spool_replay;
