@@ -13,5 +13,6 @@ mod clicks_outage;
 mod harness;
 mod loopback;
 mod ops;
+mod readme;
 mod redirect;
 mod spool_replay;
