@@ -49,6 +49,20 @@ impl Domains {
         hosts
     }
 
+    /// Every host a configuration serves, loopback aliases included, without
+    /// the database (for `lanterne classify`): what `hosts()` would return.
+    pub fn own_hosts_from_config(base_url: &Url, extra: &[String]) -> Vec<String> {
+        let mut hosts = Domains::hosts_from_config(base_url, extra);
+        if LOOPBACK_NAMES.contains(&hosts[0].as_str()) {
+            for name in LOOPBACK_NAMES {
+                if !hosts.iter().any(|h| h == name) {
+                    hosts.push(name.to_owned());
+                }
+            }
+        }
+        hosts
+    }
+
     /// Builds the lookup table; `rows` holds the id of every configured host.
     /// A loopback default host gets the other loopback names as aliases,
     /// unless one of them is a configured domain of its own.
@@ -245,5 +259,14 @@ mod tests {
         let hosts =
             Domains::hosts_from_config(&base, &["l.example.org".into(), "go.example.com".into()]);
         assert_eq!(hosts, vec!["go.example.com", "l.example.org"]);
+        assert_eq!(
+            Domains::own_hosts_from_config(&base, &[]),
+            vec!["go.example.com"]
+        );
+        let local = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            Domains::own_hosts_from_config(&local, &[]),
+            vec!["127.0.0.1", "localhost", "[::1]"]
+        );
     }
 }
