@@ -17,6 +17,7 @@ ENV LANTERNE_SERVER__BIND=0.0.0.0:8080 \
     LANTERNE_LOG__FORMAT=json
 VOLUME ["/var/lib/lanterne"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+# /dev/tcp is a bash feature (Debian's /bin/sh, dash, has none): ask /healthz.
+HEALTHCHECK --interval=30s --timeout=3s CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["lanterne"]
 CMD ["serve"]

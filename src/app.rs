@@ -3,12 +3,15 @@
 //! works) and spawns the background tasks; `run_until_stopped` serves until
 //! the shutdown future resolves, then drains the click pipeline.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::http::{HeaderValue, StatusCode};
 use secrecy::ExposeSecret;
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 use time::OffsetDateTime;
 use tokio::{
     net::TcpListener,
@@ -44,10 +47,16 @@ pub struct App {
 
 /// Opens the connection pool described by the settings.
 pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(settings.database.url.expose_secret())
+        .context("database.url (or DATABASE_URL) is not a PostgreSQL connection string")?
+        // PostgreSQL's NOTICEs are chatter: sqlx logs each one, e.g. the
+        // `relation "_sqlx_migrations" already exists, skipping` of every
+        // start. Warnings and errors still come through.
+        .options([("client_min_messages", "warning")]);
     PgPoolOptions::new()
         .max_connections(settings.database.max_connections)
         .acquire_timeout(settings.database.acquire_timeout)
-        .connect(settings.database.url.expose_secret())
+        .connect_with(options)
         .await
         .context("cannot connect to the database (check DATABASE_URL / database.url)")
 }

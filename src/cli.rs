@@ -170,7 +170,7 @@ async fn bootstrap_admin(pool: &sqlx::PgPool, email: &str) -> anyhow::Result<()>
 
 fn classify(settings: &config::Settings, geo_db: Option<&Path>) -> anyhow::Result<()> {
     let hosts =
-        Domains::hosts_from_config(&settings.server.public_base_url, &settings.server.domains);
+        Domains::own_hosts_from_config(&settings.server.public_base_url, &settings.server.domains);
     let classifier = Classifier::new(ClassifierConfig {
         preview_window: settings.attribution.preview_window,
         own_hosts: hosts,

@@ -2,7 +2,7 @@
 //! Prometheus recorder. These are the crate's only globals. Logging rules:
 //! a message plus dotted fields; never IPs, tokens, e-mails or query strings.
 
-use std::sync::OnceLock;
+use std::{io::IsTerminal, sync::OnceLock};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
@@ -10,6 +10,8 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 use crate::config::{LogFormat, LogSettings};
 
 /// Installs the tracing subscriber (`RUST_LOG` overrides `log.level`).
+/// Text logs are coloured only when stderr is a terminal, so that logs
+/// redirected to a file or a journal carry no ANSI escape codes.
 /// A second call is a no-op, so tests may call it freely.
 pub fn init_tracing(settings: &LogSettings) {
     let filter =
@@ -20,7 +22,11 @@ pub fn init_tracing(settings: &LogSettings) {
             .with(fmt::layer().json().with_writer(std::io::stderr))
             .try_init(),
         LogFormat::Text => registry
-            .with(fmt::layer().with_writer(std::io::stderr))
+            .with(
+                fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
     };
 }

@@ -13,6 +13,34 @@ use axum::{
 #[template(path = "errors/404.html")]
 pub struct NotFoundPage;
 
+/// 404 for a `Host` this Lanterne does not serve, shown only to a client on
+/// the same machine: it names the hosts that are served.
+#[derive(Template, WebTemplate)]
+#[template(path = "errors/404_unserved_host.html")]
+pub struct UnservedHostPage {
+    /// The `Host` asked for (untrusted: capped here, escaped by askama).
+    host: String,
+    /// Every served host, the default domain's first.
+    served: Vec<String>,
+}
+
+impl UnservedHostPage {
+    /// Longest `Host` shown (a DNS name is at most 253 bytes, plus a port).
+    const MAX_HOST: usize = 260;
+
+    /// The page for a request to `host`.
+    pub fn new(host: &str, served: Vec<String>) -> UnservedHostPage {
+        let mut end = host.len().min(Self::MAX_HOST);
+        while !host.is_char_boundary(end) {
+            end -= 1;
+        }
+        UnservedHostPage {
+            host: host[..end].to_owned(),
+            served,
+        }
+    }
+}
+
 /// 410: the link was disabled or has expired.
 #[derive(Template, WebTemplate)]
 #[template(path = "errors/410.html")]
@@ -48,9 +76,31 @@ mod tests {
             GonePage.render().unwrap(),
             UnavailablePage.render().unwrap(),
             HomePage.render().unwrap(),
+            UnservedHostPage::new("x", vec!["localhost".into()])
+                .render()
+                .unwrap(),
         ] {
             assert!(html.starts_with("<!doctype html>"), "{html}");
             assert!(html.contains("Lanterne"));
         }
+    }
+
+    #[test]
+    fn the_unserved_host_page_names_the_served_hosts_and_escapes_the_asked_one() {
+        let html = UnservedHostPage::new(
+            "<script>x</script>:8080",
+            vec!["localhost".into(), "go.example.com".into()],
+        )
+        .render()
+        .unwrap();
+        assert!(html.contains("This link does not exist"), "{html}");
+        assert!(html.contains("<code>go.example.com</code>"), "{html}");
+        assert!(
+            html.contains("&#60;script&#62;x&#60;/script&#62;:8080"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        let long = "é".repeat(200);
+        assert!(UnservedHostPage::new(&long, vec![]).host.len() <= 260);
     }
 }

@@ -20,7 +20,7 @@ use crate::{
         destination, slug,
     },
     state::AppState,
-    templates::{GonePage, NotFoundPage, UnavailablePage, error_page},
+    templates::{GonePage, NotFoundPage, UnavailablePage, UnservedHostPage, error_page},
 };
 
 /// Answers a short link.
@@ -37,6 +37,7 @@ pub async fn redirect(
     let res = match from_memory(&state, &parts) {
         Found::Link(link) => respond(&state, peer, &parts, link),
         Found::Answer(res) => res,
+        Found::UnservedHost => unserved_host(&state, peer, &parts),
         Found::Miss { domain_id, key } => match Box::pin(load(&state, domain_id, &key)).await {
             Ok(Some(link)) => respond(&state, peer, &parts, link),
             Ok(None) => error_page(StatusCode::NOT_FOUND, NotFoundPage),
@@ -54,6 +55,8 @@ enum Found {
     Link(Arc<CachedLink>),
     /// Answered already (refused, unknown, known missing).
     Answer(Response),
+    /// The `Host` is none of ours.
+    UnservedHost,
     /// Not in memory: the database must be asked.
     Miss {
         domain_id: i32,
@@ -71,13 +74,12 @@ fn from_memory(state: &AppState, parts: &Parts) -> Found {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let segment = parts.uri.path().trim_start_matches('/');
-    let Some(domain_id) = state
-        .domains
-        .for_host_header(host)
-        .filter(|_| slug::can_be_slug(segment))
-    else {
-        return Found::Answer(error_page(StatusCode::NOT_FOUND, NotFoundPage));
+    let Some(domain_id) = state.domains.for_host_header(host) else {
+        return Found::UnservedHost;
     };
+    if !slug::can_be_slug(segment) {
+        return Found::Answer(error_page(StatusCode::NOT_FOUND, NotFoundPage));
+    }
     let m = &state.redirect_metrics;
     // The key is built in a buffer of the thread's; only a miss copies it.
     cache::with_key(domain_id, segment, |key| match state.cache.get(key) {
@@ -97,6 +99,26 @@ fn from_memory(state: &AppState, parts: &Parts) -> Found {
             }
         }
     })
+}
+
+/// 404 for a `Host` we do not serve. Asked from this machine (someone
+/// trying Lanterne out, or a proxy in front of it sending the wrong `Host`),
+/// the page names the served hosts; anyone else gets the plain 404, which
+/// says nothing about the configuration.
+fn unserved_host(state: &AppState, peer: SocketAddr, parts: &Parts) -> Response {
+    let client = client_ip(peer, &parts.headers, &state.settings.server.trusted_proxies);
+    if !client.is_loopback() {
+        return error_page(StatusCode::NOT_FOUND, NotFoundPage);
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .unwrap_or_default();
+    error_page(
+        StatusCode::NOT_FOUND,
+        UnservedHostPage::new(&host, state.domains.hosts()),
+    )
 }
 
 /// The link from the database (and into the cache); `Err` is the answer to

@@ -381,3 +381,27 @@ async fn the_first_start_prints_a_generated_admin_password_and_a_token_once() {
     );
     let _ = std::fs::remove_dir_all(&spool);
 }
+
+#[tokio::test]
+async fn commands_print_no_database_notice_and_no_colour_when_stderr_is_not_a_terminal() {
+    let db = create_database().await;
+    // The second run is the one PostgreSQL used to answer with the NOTICE
+    // `relation "_sqlx_migrations" already exists, skipping`.
+    for run in ["first", "second"] {
+        let out = lanterne(&db, &["migrate"], &[("RUST_LOG", "debug")]);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{run} migrate: {stderr}");
+        assert!(
+            stderr.contains("DEBUG"),
+            "{run}: the debug logs are there to be checked: {stderr}"
+        );
+        assert!(
+            !stderr.contains("already exists"),
+            "{run}: no NOTICE is logged: {stderr}"
+        );
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{run}: no ANSI escape in logs that go to a pipe: {stderr:?}"
+        );
+    }
+}

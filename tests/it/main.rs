@@ -15,6 +15,8 @@ mod clicks_load;
 mod clicks_outage;
 mod harness;
 mod link_edits;
+mod loopback;
 mod ops;
+mod readme;
 mod redirect;
 mod spool_replay;
