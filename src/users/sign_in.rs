@@ -49,6 +49,9 @@ impl Accounts {
         if let Some(retry_after) = locked.into_iter().filter_map(Result::err).max() {
             return Err(AuthError::RateLimited { retry_after });
         }
+        // Charged before the slow check, cleared on success: parallel
+        // guesses at one account cannot all slip past the lock.
+        self.sign_in_account.fail(account.clone(), now);
         let found = store::credentials(pool, &account).await?;
         let (user, phc) = match found {
             Some((user, Some(phc))) => (Some(user), phc),
@@ -59,9 +62,7 @@ impl Accounts {
             .await
             .map_err(|e| UserError::Hash(e.to_string()))?;
         let Some(user) = user.filter(|u| matches && u.is_active()) else {
-            let now = Instant::now();
-            self.sign_in_ip.fail(ip, now);
-            self.sign_in_account.fail(account, now);
+            self.sign_in_ip.fail(ip, Instant::now());
             return Err(AuthError::Invalid);
         };
         self.sign_in_account.clear(&account);

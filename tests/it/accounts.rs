@@ -276,3 +276,34 @@ async fn a_session_works_on_another_instance_of_the_same_database() {
         "signed out everywhere"
     );
 }
+
+#[tokio::test]
+async fn parallel_guesses_at_one_account_cannot_all_slip_past_the_lock() {
+    let app = TestApp::spawn().await;
+    let ana = app.user(Role::Viewer, Some(PASSWORD)).await;
+    let guesses = (0..20).map(|i| {
+        let (app, email) = (&app, ana.email.clone());
+        async move {
+            app.sign_in(
+                &email,
+                &format!("guess number {i}"),
+                &format!("192.0.2.{i}"),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(guesses).await;
+    let checked = results
+        .iter()
+        .filter(|r| matches!(r, Err(AuthError::Invalid)))
+        .count();
+    let limited = results
+        .iter()
+        .filter(|r| matches!(r, Err(AuthError::RateLimited { .. })))
+        .count();
+    assert_eq!(
+        (checked, limited),
+        (6, 14),
+        "only the free attempts reach Argon2"
+    );
+}
