@@ -113,6 +113,19 @@ impl Domains {
         }
     }
 
+    /// The domains a link can be made on (no aliases), the default first:
+    /// the domain menu of the link form.
+    pub fn choices(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = self
+            .by_host
+            .iter()
+            .filter(|(h, id)| **id != self.default.id || **h == self.default.host)
+            .map(|(h, _)| h.clone())
+            .collect();
+        hosts.sort_by(|a, b| self.rank(a).cmp(&self.rank(b)).then_with(|| a.cmp(b)));
+        hosts
+    }
+
     /// Every served host, aliases included (destinations may not point at
     /// them), sorted: the default domain's first.
     pub fn hosts(&self) -> Vec<String> {

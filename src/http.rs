@@ -2,11 +2,13 @@
 //! Handlers live in the submodules and never hold SQL.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod front;
 pub mod ops;
+pub mod pages;
 pub mod redirect;
 
 use std::time::Instant;
@@ -50,13 +52,26 @@ pub fn router(state: AppState) -> Router {
     // through this router (see `front.rs`); the route answers the rest (405
     // to other methods, and reserved words as unknown slugs).
     let redirect = get(redirect::redirect).layer(CatchPanicLayer::new());
-    Router::new()
+    let own = Routes::new()
+        .merge(pages::router())
         .route("/", get(home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .nest("/api", api)
-        .fallback(not_found)
+        .into_router();
+    own.fallback(not_found)
+        // Cross-site form posts are refused (Origin / Sec-Fetch-Site, see
+        // tower-http's csrf module): a page posted from another site with
+        // a signed-in user's cookie changes nothing. Requests without
+        // either header (curl, API clients) pass.
+        .layer(csrf(&state))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ),
+        )
         .layer(middleware::from_fn(error::log_server_errors))
         .layer(middleware::from_fn(record_request))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -83,8 +98,80 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn home() -> Response {
-    templates::HomePage.into_response()
+/// The home of a served domain; signed-in users go on to their links.
+async fn home(
+    id: Result<crate::users::identity::Identity, crate::users::identity::AuthError>,
+) -> Response {
+    match id {
+        Ok(_) => axum::response::Redirect::to("/links").into_response(),
+        Err(_) => templates::HomePage.into_response(),
+    }
+}
+
+/// A route table that refuses, as it is built, a route the front door
+/// would send to the redirect instead: every route's first path segment
+/// must be one of `slug::RESERVED` (which no slug can be). The table and
+/// the reserved words are thus checked against each other at every start
+/// and by every test that builds the app (see the test below).
+pub struct Routes(Router<AppState>);
+
+impl Routes {
+    /// An empty table.
+    pub fn new() -> Routes {
+        Routes(Router::new())
+    }
+
+    /// Adds a route; panics if the redirect would shadow it.
+    pub fn route(self, path: &str, method: axum::routing::MethodRouter<AppState>) -> Routes {
+        assert_not_a_slug(path);
+        Routes(self.0.route(path, method))
+    }
+
+    /// Nests a router under a prefix; panics if the redirect would shadow it.
+    pub fn nest(self, path: &str, router: Router<AppState>) -> Routes {
+        assert_not_a_slug(path);
+        Routes(self.0.nest(path, router))
+    }
+
+    /// Adds a router built with `Routes` (so already checked).
+    pub fn merge(self, router: Router<AppState>) -> Routes {
+        Routes(self.0.merge(router))
+    }
+
+    /// The router.
+    pub fn into_router(self) -> Router<AppState> {
+        self.0
+    }
+}
+
+impl Default for Routes {
+    fn default() -> Routes {
+        Routes::new()
+    }
+}
+
+fn assert_not_a_slug(path: &str) {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    assert!(
+        first.is_empty()
+            || crate::links::slug::is_reserved(first)
+            || !crate::links::slug::can_be_slug(first),
+        "the route {path} would be taken for a slug: add {first:?} to links::slug::RESERVED"
+    );
+}
+
+/// The cross-site request forgery check, trusting the public origin too
+/// (a proxy may rewrite `Host`).
+fn csrf(state: &AppState) -> tower_http::csrf::CsrfLayer {
+    let origin = state
+        .settings
+        .server
+        .public_base_url
+        .origin()
+        .ascii_serialization();
+    tower_http::csrf::CsrfLayer::new()
+        .add_trusted_origin(&origin)
+        .unwrap_or_else(|_| tower_http::csrf::CsrfLayer::new())
 }
 
 async fn not_found() -> Response {
@@ -131,4 +218,28 @@ async fn record_request(req: Request, next: Next) -> Response {
     metrics::histogram!("lanterne_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_of_the_table_is_out_of_the_redirects_way() {
+        // Builds the whole table: a route under a word that is not reserved panics.
+        let _ = Routes::new()
+            .merge(pages::router())
+            .nest("/api", api::router());
+        for word in [
+            "links", "login", "logout", "assets", "account", "admin", "api",
+        ] {
+            assert!(crate::links::slug::is_reserved(word), "{word}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "would be taken for a slug")]
+    fn a_route_under_an_unreserved_word_is_refused() {
+        let _ = Routes::new().route("/pricing", get(|| async { "" }));
+    }
 }

@@ -87,6 +87,11 @@ impl Tr {
         })
     }
 
+    /// Whether the catalogue has `key`.
+    pub fn has(&self, key: &str) -> bool {
+        catalog(self.0).contains_key(key)
+    }
+
     /// The string of `key` with `{name}` replaced by `value`.
     pub fn with(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
         self.get(key)
@@ -103,7 +108,10 @@ fn missing(key: &str) -> &'static str {
     // Leaked once per missing key at most: there are few keys, and a test
     // keeps the catalogues complete.
     static MISSING: OnceLock<std::sync::Mutex<HashMap<String, &'static str>>> = OnceLock::new();
-    let mut map = MISSING.get_or_init(Default::default).lock().expect("not poisoned");
+    let mut map = MISSING
+        .get_or_init(Default::default)
+        .lock()
+        .expect("not poisoned");
     map.entry(key.to_owned())
         .or_insert_with(|| Box::leak(key.to_owned().into_boxed_str()))
 }
@@ -118,21 +126,28 @@ fn catalog(lang: Lang) -> &'static Catalog {
             .map(|(lang, src)| (*lang, parse(src).expect("the built-in catalogues parse")))
             .collect()
     });
-    &all.iter().find(|(l, _)| *l == lang).expect("every language has a catalogue").1
+    &all.iter()
+        .find(|(l, _)| *l == lang)
+        .expect("every language has a catalogue")
+        .1
 }
 
 /// Flattens a catalogue's tables into dotted keys (`[login] title` → `login.title`).
 fn parse(src: &str) -> Result<Catalog, toml::de::Error> {
     fn walk(prefix: &str, table: toml::Table, out: &mut Catalog) {
         for (k, v) in table {
-            let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+            let key = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}.{k}")
+            };
             match v {
                 toml::Value::Table(t) => walk(&key, t, out),
                 toml::Value::String(s) => {
                     out.insert(key, Box::leak(s.into_boxed_str()));
                 }
                 other => {
-                    out.insert(key, Box::leak(other.to_string().into_boxed_str()));
+                    out.insert(key, Box::leak(format!("{other:?}").into_boxed_str()));
                 }
             }
         }

@@ -17,6 +17,8 @@ pub mod domains;
 pub mod geo;
 /// Routes, handlers and middleware.
 pub mod http;
+/// The UI's languages and string catalogues.
+pub mod i18n;
 /// Links: slugs, destinations, the store and the cache.
 pub mod links;
 /// Embedded schema migrations.

@@ -47,7 +47,10 @@ fn hashed() -> &'static [(String, &'static Asset)] {
             .map(|a| {
                 let digest = Sha256::digest(a.bytes);
                 let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-                let (stem, ext) = a.name.rsplit_once('.').expect("asset names have an extension");
+                let (stem, ext) = a
+                    .name
+                    .rsplit_once('.')
+                    .expect("asset names have an extension");
                 (format!("{stem}.{short}.{ext}"), a)
             })
             .collect()
@@ -93,7 +96,10 @@ mod tests {
     #[test]
     fn names_carry_the_content_hash() {
         let css = url("app.css");
-        assert!(css.starts_with("/assets/app.") && css.ends_with(".css"), "{css}");
+        assert!(
+            css.starts_with("/assets/app.") && css.ends_with(".css"),
+            "{css}"
+        );
         assert_eq!(css.len(), "/assets/app.12345678.css".len());
         assert_ne!(url("app.css"), url("app.js"));
     }

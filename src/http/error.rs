@@ -13,6 +13,8 @@ use axum::{
 };
 use serde_json::json;
 
+pub mod page;
+
 use crate::{
     links::{InvalidLink, LinkError, Problem, paging::PagingError, store::StoreError},
     users::{UserError, identity::AuthError},

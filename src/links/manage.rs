@@ -157,6 +157,48 @@ impl Links {
         })
     }
 
+    /// The refused fields of an input, without writing anything (a form
+    /// that refused a field of its own still shows every other problem).
+    pub fn check_new(&self, input: LinkInput) -> Option<InvalidLink> {
+        input::parse_new(input, self.rules(), Parent::None, None).err()
+    }
+
+    /// The per-channel variants of a link, oldest first.
+    pub async fn variants_of(&self, id: i64) -> Result<Vec<Link>, LinkError> {
+        let filter = ListFilter {
+            parent_id: Some(id),
+            limit: 100,
+            ..ListFilter::default()
+        };
+        let mut variants = store::list(&self.0.pool, &filter).await?;
+        variants.reverse();
+        Ok(variants)
+    }
+
+    /// Whether a custom slug could be taken on a domain now (the live check
+    /// of the form; the create itself checks again).
+    pub async fn slug_available(
+        &self,
+        domain: Option<&str>,
+        slug: &str,
+    ) -> Result<Result<(), Problem>, LinkError> {
+        let Some(domain) = self.0.domains.by_name(domain) else {
+            return Ok(Err(Problem::UnknownDomain));
+        };
+        let slug = match super::Slug::parse(slug.trim(), &self.0.slugs) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e.into())),
+        };
+        let taken = store::find_by_slug(&self.0.pool, domain.id, &slug.key())
+            .await?
+            .is_some();
+        Ok(if taken {
+            Err(Problem::SlugTaken)
+        } else {
+            Ok(())
+        })
+    }
+
     async fn parent(&self, id: Option<i64>) -> Result<Lookup, LinkError> {
         let Some(id) = id else {
             return Ok(Lookup::None);

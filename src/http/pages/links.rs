@@ -1,0 +1,328 @@
+//! `/links`: the marketer's list of links, the create and edit forms (with
+//! the UTM builder) and the link's page. Every rule is the link desk's
+//! (`links::Links`); refused fields come back all at once and are shown
+//! beside their fields, with what the user typed kept.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{Chrome, EditorPage, PageForm, SignedIn, flash, form::FormView, link_view::LinkView};
+use crate::{
+    http::error::page::PageError,
+    i18n::Tr,
+    links::{
+        InvalidLink, LinkError, Links, input::LinkPatchInput, paging::PageRequest,
+        store::ListFilter,
+    },
+};
+
+pub use super::form::LinkForm;
+
+/// The list of links.
+#[derive(Template, WebTemplate)]
+#[template(path = "links/list.html")]
+pub struct ListPage {
+    t: Tr,
+    chrome: Chrome,
+    links: Vec<LinkView>,
+    q: String,
+    tag: String,
+    campaign: String,
+    next: Option<String>,
+    first_page: bool,
+    filtered: bool,
+}
+
+/// Query of `GET /links`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    campaign: String,
+    cursor: Option<String>,
+}
+
+/// `GET /links`: newest first, with search and filters.
+pub async fn list(
+    State(links): State<Links>,
+    page: SignedIn,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage, PageError> {
+    let request =
+        PageRequest::parse(None, q.cursor.as_deref()).map_err(|_| PageError::BadRequest)?;
+    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let filter = ListFilter {
+        text: nonempty(&q.q),
+        tag: nonempty(&q.tag),
+        campaign: nonempty(&q.campaign),
+        top_level: true,
+        ..ListFilter::default()
+    };
+    let found = links.list(filter, request).await?;
+    let t = page.chrome.t;
+    Ok(ListPage {
+        t,
+        chrome: page.chrome.at("links"),
+        links: found
+            .links
+            .iter()
+            .map(|l| LinkView::new(&links, l, t))
+            .collect(),
+        filtered: !(q.q.is_empty() && q.tag.is_empty() && q.campaign.is_empty()),
+        first_page: q.cursor.is_none(),
+        next: found.next_cursor,
+        q: q.q,
+        tag: q.tag,
+        campaign: q.campaign,
+    })
+}
+
+/// The create and edit forms.
+#[derive(Template, WebTemplate)]
+#[template(path = "links/form.html")]
+pub struct FormPage {
+    t: Tr,
+    chrome: Chrome,
+    form: FormView,
+    /// `None` when creating.
+    link_id: Option<i64>,
+}
+
+fn form_page(chrome: Chrome, form: FormView, link_id: Option<i64>) -> FormPage {
+    FormPage {
+        t: chrome.t,
+        chrome: chrome.at(if link_id.is_some() { "links" } else { "new" }),
+        form,
+        link_id,
+    }
+}
+
+/// `GET /links/new`.
+pub async fn new_form(State(links): State<Links>, EditorPage(page): EditorPage) -> FormPage {
+    let form = FormView::new(&links, page.chrome.t, LinkForm::default(), None);
+    form_page(page.chrome, form, None)
+}
+
+/// `POST /links`: creates the link and shows its page, or the form with every error.
+pub async fn create(
+    State(links): State<Links>,
+    EditorPage(page): EditorPage,
+    PageForm(form): PageForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let (input, time_error) = form.to_input();
+    let created = match time_error {
+        Some(e) => Err(LinkError::Invalid(merge(e, links.check_new(input)))),
+        None => links.create(input, Some(page.user.id)).await,
+    };
+    match created {
+        Ok(link) => Ok(flash::redirect(
+            &format!("/links/{}", link.id),
+            "flash.link_created",
+            &links.short_url(&link),
+        )),
+        Err(LinkError::Invalid(invalid)) => Ok(refused(&links, page.chrome, form, invalid, None)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The form again, with every refused field and what the user typed.
+fn refused(
+    links: &Links,
+    chrome: Chrome,
+    form: LinkForm,
+    invalid: InvalidLink,
+    link_id: Option<i64>,
+) -> Response {
+    let view = FormView::new(links, chrome.t, form, Some(&invalid));
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        form_page(chrome, view, link_id),
+    )
+        .into_response()
+}
+
+/// A form's own error (a date it could not read) beside the domain's.
+fn merge(first: crate::links::FieldError, rest: Option<InvalidLink>) -> InvalidLink {
+    let mut all = vec![first];
+    all.extend(rest.map(|r| r.0).unwrap_or_default());
+    InvalidLink(all)
+}
+
+/// The link's page.
+#[derive(Template, WebTemplate)]
+#[template(path = "links/show.html")]
+pub struct ShowPage {
+    t: Tr,
+    chrome: Chrome,
+    link: LinkView,
+    share: super::share::ShareView,
+}
+
+/// `GET /links/{id}`.
+pub async fn show(
+    State(links): State<Links>,
+    page: SignedIn,
+    Path(id): Path<String>,
+) -> Result<ShowPage, PageError> {
+    let link = links.find(parse_id(&id)?).await?;
+    let t = page.chrome.t;
+    let variants = links.variants_of(link.id).await?;
+    let share = super::share::ShareView::new(&links, &link, &variants, t);
+    Ok(ShowPage {
+        t,
+        chrome: page.chrome.at("links"),
+        link: LinkView::new(&links, &link, t),
+        share,
+    })
+}
+
+/// `GET /links/{id}/edit`.
+pub async fn edit_form(
+    State(links): State<Links>,
+    EditorPage(page): EditorPage,
+    Path(id): Path<String>,
+) -> Result<FormPage, PageError> {
+    let link = links.find(parse_id(&id)?).await?;
+    let form = FormView::new(&links, page.chrome.t, LinkForm::from_link(&link), None);
+    Ok(form_page(page.chrome, form, Some(link.id)))
+}
+
+/// `POST /links/{id}`: saves the edit form.
+pub async fn update(
+    State(links): State<Links>,
+    EditorPage(page): EditorPage,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let id = parse_id(&id)?;
+    let (patch, time_error) = form.to_patch();
+    let updated = match time_error {
+        Some(e) => Err(LinkError::Invalid(InvalidLink(vec![e]))),
+        None => links.update(id, patch).await,
+    };
+    match updated {
+        Ok(link) => Ok(flash::redirect(
+            &format!("/links/{}", link.id),
+            "flash.link_saved",
+            &links.short_url(&link),
+        )),
+        Err(LinkError::Invalid(invalid)) => {
+            Ok(refused(&links, page.chrome, form, invalid, Some(id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Body of `POST /links/{id}/enabled`.
+#[derive(Debug, Deserialize)]
+pub struct EnabledForm {
+    enabled: String,
+}
+
+/// `POST /links/{id}/enabled`: turns the link on or off.
+pub async fn set_enabled(
+    State(links): State<Links>,
+    _: EditorPage,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<EnabledForm>,
+) -> Result<Response, PageError> {
+    let enabled = form.enabled == "true";
+    let patch = LinkPatchInput {
+        enabled: Some(enabled),
+        ..LinkPatchInput::default()
+    };
+    let link = links.update(parse_id(&id)?, patch).await?;
+    let key = if enabled {
+        "flash.link_enabled"
+    } else {
+        "flash.link_disabled"
+    };
+    Ok(flash::redirect(
+        &format!("/links/{}", link.id),
+        key,
+        &links.short_url(&link),
+    ))
+}
+
+/// The confirmation before a delete (works without JavaScript).
+#[derive(Template, WebTemplate)]
+#[template(path = "links/delete.html")]
+pub struct DeletePage {
+    t: Tr,
+    chrome: Chrome,
+    link: LinkView,
+}
+
+/// `GET /links/{id}/delete`.
+pub async fn confirm_delete(
+    State(links): State<Links>,
+    EditorPage(page): EditorPage,
+    Path(id): Path<String>,
+) -> Result<DeletePage, PageError> {
+    let link = links.find(parse_id(&id)?).await?;
+    let t = page.chrome.t;
+    Ok(DeletePage {
+        t,
+        chrome: page.chrome.at("links"),
+        link: LinkView::new(&links, &link, t),
+    })
+}
+
+/// `POST /links/{id}/delete`.
+pub async fn delete(
+    State(links): State<Links>,
+    _: EditorPage,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = parse_id(&id)?;
+    let link = links.find(id).await?;
+    links.delete(id).await?;
+    Ok(flash::redirect(
+        "/links",
+        "flash.link_deleted",
+        &links.short_url(&link),
+    ))
+}
+
+/// Query of the live slug check.
+#[derive(Debug, Deserialize)]
+pub struct SlugQuery {
+    slug: String,
+    domain: Option<String>,
+}
+
+/// `GET /links/slug-check?slug=&domain=`: `{"available", "message"}` for the form's script.
+pub async fn slug_check(
+    State(links): State<Links>,
+    EditorPage(page): EditorPage,
+    Query(q): Query<SlugQuery>,
+) -> Result<Json<serde_json::Value>, PageError> {
+    let t = page.chrome.t;
+    let domain = q.domain.as_deref().filter(|d| !d.is_empty());
+    let answer = match links.slug_available(domain, &q.slug).await? {
+        Ok(()) => serde_json::json!({"available": true, "message": t.get("form.slug_free")}),
+        Err(problem) => serde_json::json!({
+            "available": false,
+            "message": super::form::problem_text(t, &problem),
+        }),
+    };
+    Ok(Json(answer))
+}
+
+/// Link ids are positive integers; anything else cannot exist.
+fn parse_id(raw: &str) -> Result<i64, PageError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(PageError::NotFound)
+}
