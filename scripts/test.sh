@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATABASE_URL=$(scripts/ensure-postgres.sh)
+scripts/ensure-browser.sh
 export DATABASE_URL
 echo "tests use $(echo "$DATABASE_URL" | sed -E 's#//[^@/]*@#//***@#')" >&2
 
