@@ -154,17 +154,6 @@ impl Browser {
             .unwrap_or_else(|_| panic!("the page never showed {text:?}"));
     }
 
-    /// Waits (up to 10 s) until the current path starts with `prefix`.
-    pub async fn wait_for_path(&self, prefix: &str) {
-        for _ in 0..100 {
-            if self.path().await.starts_with(prefix) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("never reached {prefix}; at {}", self.path().await);
-    }
-
     /// The path of the current page.
     pub async fn path(&self) -> String {
         let url = self.client.current_url().await.unwrap();
