@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     CapturedHeaders, ClickEvent, ClickRecord, HeaderView, StoredAttribution, Text,
-    previews::SeenPreview, visitor::Salts,
+    preview_notices::SeenPreview, visitor::Salts,
 };
 use crate::{
     attribution::{

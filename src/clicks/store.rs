@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::{
     Batch, ClickRecord,
     pgcopy::BinaryCopy,
-    previews::{self, SeenPreview},
+    preview_notices::{self, SeenPreview},
 };
 
 /// Whether PostgreSQL refused the data itself (SQLSTATE class 22, data
@@ -241,7 +241,7 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
 
 /// Previews: share events, skipping ones already stored. The other
 /// instances are told of the new ones when the transaction commits (see
-/// [`previews`]).
+/// [`super::previews`]).
 async fn insert_share_events(
     conn: &mut PgConnection,
     batch: &[&ClickRecord],
@@ -270,8 +270,8 @@ async fn insert_share_events(
         .collect();
     if !seen.is_empty() {
         sqlx::query("select pg_notify($1, p) from unnest($2::text[]) as p")
-            .bind(previews::CHANNEL)
-            .bind(previews::payloads(&seen))
+            .bind(preview_notices::CHANNEL)
+            .bind(preview_notices::payloads(&seen))
             .execute(&mut *conn)
             .await?;
     }
