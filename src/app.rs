@@ -110,7 +110,8 @@ impl App {
             geo.clone(),
             salts.clone(),
             attribution.preview_window,
-        );
+        )
+        .keep_referrer_query(attribution.keep_referrer_query);
 
         let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
         let (writer_stop, stop_rx) = watch::channel(false);

@@ -13,4 +13,5 @@ mod clicks_outage;
 mod harness;
 mod ops;
 mod redirect;
+mod referrer_privacy;
 mod spool_replay;
