@@ -11,6 +11,7 @@ mod pgcopy;
 pub mod preview_notices;
 pub mod previews;
 pub mod queue;
+pub mod rollup;
 pub mod spool;
 pub mod store;
 pub mod visitor;

@@ -1,5 +1,8 @@
 //! ClickStore: the SQL of the clicks tables — the exactly-once batch write,
-//! partition upkeep and retention.
+//! partition upkeep and retention. The rollups a batch adds are written in
+//! its transaction (see [`rollups`]).
+
+pub mod rollups;
 
 use sqlx::{Connection, PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -155,6 +158,8 @@ async fn write_records(
     for part in humans.chunks(COPY_ROWS) {
         rows += copy_clicks(&mut *conn, part).await?;
     }
+    // Rollup rows are not counted as rows added: `rows` counts requests.
+    rollups::add_humans(&mut *conn, &humans).await?;
     if !previews.is_empty() {
         rows += insert_share_events(&mut *conn, &previews).await?;
     }
@@ -246,12 +251,20 @@ async fn insert_share_events(
     conn: &mut PgConnection,
     batch: &[&ClickRecord],
 ) -> Result<u64, sqlx::Error> {
-    let added: Vec<(i64, String, OffsetDateTime)> = sqlx::query_as(
-        "insert into share_events (id, occurred_at, link_id, app, evidence) \
-         select id, at, link, app, string_to_array(evidence, E'\\x1f') \
-         from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) as t(id, at, link, app, evidence) \
-         on conflict do nothing returning link_id, app, occurred_at",
-    )
+    let added: Vec<(i64, String, OffsetDateTime)> = sqlx::query_as(concat!(
+        "with added as ( \
+           insert into share_events (id, occurred_at, link_id, app, evidence) \
+           select id, at, link, app, string_to_array(evidence, E'\\x1f') \
+           from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) as t(id, at, link, app, evidence) \
+           on conflict do nothing returning link_id, app, occurred_at), \
+         rolled as ( \
+           insert into click_rollups (link_id, hour, kind, channel, dimension, value, events) \
+           select link_id, date_trunc('hour', occurred_at, 'UTC'), 'preview', '', d.dimension, d.value, count(*) \
+           from added cross join lateral (values ('all', ''), ('source', app)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
+        rollups::add_on_conflict!(),
+        ") select link_id, app, occurred_at from added"
+    ))
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
@@ -306,7 +319,14 @@ async fn count_filtered(
         "with added as ( \
            insert into filtered_requests (id, occurred_at, link_id, kind, source) \
            select * from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) \
-           on conflict do nothing returning link_id, occurred_at, kind), \
+           on conflict do nothing returning link_id, occurred_at, kind, source), \
+         rolled as ( \
+           insert into click_rollups (link_id, hour, kind, channel, dimension, value, events) \
+           select link_id, date_trunc('hour', occurred_at, 'UTC'), kind, '', d.dimension, coalesce(d.value, ''), count(*) \
+           from added cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6 \
+           on conflict (link_id, dimension, hour, kind, channel, value) do update set \
+           events = click_rollups.events + excluded.events), \
          counted as ( \
            insert into link_daily_counts (link_id, day, kind, requests) \
            select link_id, (occurred_at at time zone 'UTC')::date, kind, count(*) from added group by 1, 2, 3 \

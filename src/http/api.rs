@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON in and out, Bearer tokens, roles.
 
 pub mod links;
+pub mod stats;
 
 use axum::Router;
 
@@ -8,5 +9,5 @@ use crate::state::AppState;
 
 /// Routes of `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(links::router())
+    Router::new().merge(links::router()).merge(stats::router())
 }

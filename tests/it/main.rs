@@ -14,4 +14,6 @@ mod harness;
 mod ops;
 mod redirect;
 mod referrer_privacy;
+mod rollups;
 mod spool_replay;
+mod stats_api;
