@@ -12,6 +12,7 @@ pub mod preview_notices;
 pub mod previews;
 pub mod queue;
 pub mod rollup;
+pub mod seed;
 pub mod spool;
 pub mod store;
 pub mod visitor;

@@ -353,6 +353,20 @@ pub async fn ensure_partitions(pool: &PgPool, ahead: u32) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// Makes sure the monthly partitions exist from `days` days ago on (for
+/// traffic written with past times, as `lanterne seed-clicks` does).
+#[tracing::instrument(skip_all)]
+pub async fn ensure_partitions_from(pool: &PgPool, days: u32) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "select lanterne_ensure_click_partitions((now() - make_interval(days => $1))::date, \
+         ($1 / 28 + 3)::int)",
+    )
+    .bind(days as i32)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Drops the monthly partitions that end before `cutoff`; returns their names.
 #[tracing::instrument(skip_all)]
 pub async fn drop_partitions_before(

@@ -15,5 +15,6 @@ mod ops;
 mod redirect;
 mod referrer_privacy;
 mod rollups;
+mod seed_cli;
 mod spool_replay;
 mod stats_api;
