@@ -6,6 +6,7 @@
 //! click writer. Stored kinds and channels are parsed into the classifier's
 //! typed enums, never compared as strings.
 
+pub mod export;
 pub mod query;
 pub mod store;
 pub mod view;

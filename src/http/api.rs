@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: JSON in and out, Bearer tokens, roles.
 
+pub mod exports;
 pub mod links;
 pub mod stats;
 
@@ -9,5 +10,8 @@ use crate::state::AppState;
 
 /// Routes of `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(links::router()).merge(stats::router())
+    Router::new()
+        .merge(links::router())
+        .merge(stats::router())
+        .merge(exports::router())
 }

@@ -3,7 +3,8 @@
 //! `clicks` when a filter needs them. Reads only; every statement is bounded
 //! by the scope's links and the time range.
 
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use futures_util::Stream;
+use sqlx::{PgPool, Postgres, QueryBuilder, postgres::PgRow};
 use time::OffsetDateTime;
 
 use super::{Bound, Dimension, Filter, Interval, Scope, StatsError};
@@ -234,4 +235,25 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, column: &'static str, f: &Filter)
 fn channel_lists(f: Option<&Filter>) -> (Vec<String>, Vec<String>) {
     f.map(|f| (f.include.clone(), f.exclude.clone()))
         .unwrap_or_default()
+}
+
+/// A link's human clicks in the range, oldest first, every column as text
+/// in the order of the clicks export (the visitor hash is never read).
+pub fn click_rows(
+    pool: &PgPool,
+    link_id: i64,
+    (from, to): (OffsetDateTime, OffsetDateTime),
+) -> impl Stream<Item = Result<PgRow, sqlx::Error>> + Send + '_ {
+    sqlx::query(
+        "select id::text, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
+         link_id::text, method, user_agent, referer, sec_fetch_site, sec_fetch_mode, sec_fetch_dest, \
+         sec_fetch_user, purpose, accept_language, dnt::text, gpc::text, channel, source, inapp, \
+         array_to_string(evidence, ' '), browser, os, device, country, region, city, referrer_host, \
+         utm_source, utm_medium, utm_campaign \
+         from clicks where link_id = $1 and occurred_at >= $2 and occurred_at < $3 order by occurred_at",
+    )
+    .bind(link_id)
+    .bind(from)
+    .bind(to)
+    .fetch(pool)
 }

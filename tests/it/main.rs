@@ -10,6 +10,7 @@ mod chaos;
 mod cli;
 mod clicks_load;
 mod clicks_outage;
+mod exports;
 mod harness;
 mod ops;
 mod redirect;

@@ -26,7 +26,9 @@ fn lanterne(db: &str, args: &[&str]) -> String {
 
 async fn stats_of(app: &TestApp, id: &Value) -> Value {
     let res = app
-        .api_get(&format!("/api/v1/stats?link_id={id}&from=2000-01-01&to=2100-01-01"))
+        .api_get(&format!(
+            "/api/v1/stats?link_id={id}&from=2000-01-01&to=2100-01-01"
+        ))
         .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
