@@ -33,15 +33,18 @@ create table click_rollups (
 -- Workspace-wide reads (no link filter) go by dimension and time.
 create index click_rollups_dimension_hour_idx on click_rollups (dimension, hour);
 
--- The visitors seen per link and UTC day: a click whose (link, day, hash) is
--- new here is its visitor's first of the day. The hash's salt is forgotten
--- after its day, so rows older than two days are pruned by the upkeep.
+-- The visitors seen per link and UTC day: a click whose visitor is new here
+-- is its visitor's first of the day on that link. The visitor hash already
+-- covers the link and the day (its salt is the day's), so its first 8 bytes
+-- are the key: one fixed-width B-tree entry per visitor and day, the
+-- cheapest unique check there is. The salt is forgotten after its day, so
+-- rows older than two days are pruned by the upkeep (by `day`).
 create table visitor_days (
-    link_id      bigint not null,
-    day          date not null,
-    visitor_hash bytea not null,
-    constraint visitor_days_pkey primary key (link_id, day, visitor_hash)
+    visitor bigint not null,   -- the visitor hash's first 8 bytes, big-endian
+    day     date not null,     -- its UTC day
+    constraint visitor_days_pkey primary key (visitor)
 );
+create index visitor_days_day_idx on visitor_days (day);
 
 -- Clicks stored before this migration get their rollups now (the same rows
 -- `lanterne rollups rebuild` computes), so that retention never drops raw

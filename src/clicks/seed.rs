@@ -9,6 +9,7 @@
 use std::{sync::Arc, time::Instant};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -270,12 +271,17 @@ impl Texts {
             let [device, browser, os] = pick(rng, &self.devices).clone();
             a.country = Some(pick(rng, &self.countries).clone());
             (a.device, a.browser, a.os) = (Some(device), Some(browser), Some(os));
-            // A visitor's hash changes daily, as the real salt does.
+            // Like the real hash, it covers the visitor, the link and the
+            // day (the salt changes daily).
             let visitor: u64 = rng.random_range(0..visitors);
             let day = at.unix_timestamp().div_euclid(86_400);
+            let digest = Sha256::new()
+                .chain_update(link_id.to_le_bytes())
+                .chain_update(visitor.to_le_bytes())
+                .chain_update(day.to_le_bytes())
+                .finalize();
             let mut hash = [0u8; visitor::HASH_BYTES];
-            hash[..8].copy_from_slice(&visitor.to_le_bytes());
-            hash[8..].copy_from_slice(&day.to_le_bytes()[..visitor::HASH_BYTES - 8]);
+            hash.copy_from_slice(&digest[..visitor::HASH_BYTES]);
             a.visitor_hash = Some(hash);
         }
         let micros = at

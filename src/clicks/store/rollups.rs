@@ -67,31 +67,37 @@ async fn first_visits(
     if earliest.is_empty() {
         return Ok(first);
     }
-    let (mut links, mut days, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-    for (link, day, hash) in earliest.keys() {
-        links.push(*link);
-        days.push(*day);
-        hashes.push(hash.to_vec());
+    // The hash covers the link and the day: its first 8 bytes are the key.
+    let mut by_key: HashMap<i64, usize, foldhash::fast::RandomState> = HashMap::default();
+    let (mut visitors, mut days) = (Vec::new(), Vec::new());
+    for (&(_, day, hash), &i) in &earliest {
+        let key = ledger_key(&hash);
+        if by_key.insert(key, i).is_none() {
+            visitors.push(key);
+            days.push(day);
+        }
     }
-    let fresh: Vec<(i64, Date, Vec<u8>)> = sqlx::query_as(
-        "insert into visitor_days (link_id, day, visitor_hash) \
-         select * from unnest($1::int8[], $2::date[], $3::bytea[]) \
-         on conflict do nothing returning link_id, day, visitor_hash",
+    let fresh: Vec<i64> = sqlx::query_scalar(
+        "insert into visitor_days (visitor, day) select * from unnest($1::int8[], $2::date[]) \
+         on conflict do nothing returning visitor",
     )
-    .bind(links)
+    .bind(visitors)
     .bind(days)
-    .bind(hashes)
     .fetch_all(&mut *conn)
     .await?;
-    for (link, day, hash) in fresh {
-        let Ok(hash) = <[u8; visitor::HASH_BYTES]>::try_from(hash.as_slice()) else {
-            continue;
-        };
-        if let Some(&i) = earliest.get(&(link, day, hash)) {
+    for key in fresh {
+        if let Some(&i) = by_key.get(&key) {
             first[i] = true;
         }
     }
     Ok(first)
+}
+
+/// The ledger key of a visitor hash: its first 8 bytes, big-endian.
+pub fn ledger_key(hash: &[u8; visitor::HASH_BYTES]) -> i64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    i64::from_be_bytes(first)
 }
 
 /// Adds folded rows (already unique and sorted by key).
