@@ -33,6 +33,22 @@ create table click_rollups (
 -- Workspace-wide reads (no link filter) go by dimension and time.
 create index click_rollups_dimension_hour_idx on click_rollups (dimension, hour);
 
+-- The same per UTC day, written beside the hourly rows by the same
+-- statements: a range reads whole days here and only its two partial days
+-- from click_rollups, so a 90-day view reads about 24 times fewer rows.
+create table click_rollups_daily (
+    link_id   bigint not null,
+    day       date not null,             -- the UTC day
+    kind      text not null check (kind in ('human', 'preview', 'bot', 'prefetch')),
+    channel   text not null default '',
+    dimension text not null,
+    value     text not null default '',
+    events    bigint not null,
+    visitors  bigint not null default 0,
+    constraint click_rollups_daily_pkey primary key (link_id, dimension, day, kind, channel, value)
+);
+create index click_rollups_daily_dimension_day_idx on click_rollups_daily (dimension, day);
+
 -- The visitors seen per link and UTC day: a click whose visitor is new here
 -- is its visitor's first of the day on that link. The visitor hash already
 -- covers the link and the day (its salt is the day's), so its first 8 bytes
@@ -76,3 +92,8 @@ insert into click_rollups (link_id, hour, kind, channel, dimension, value, event
 select link_id, date_trunc('hour', occurred_at, 'UTC'), kind, '', d.dimension, coalesce(d.value, ''), count(*)
 from filtered_requests cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value)
 group by 1, 2, 3, 4, 5, 6;
+
+-- The daily rows of everything above.
+insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events, visitors)
+select link_id, (hour at time zone 'UTC')::date, kind, channel, dimension, value, sum(events), sum(visitors)
+from click_rollups group by 1, 2, 3, 4, 5, 6;

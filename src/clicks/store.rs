@@ -263,6 +263,12 @@ async fn insert_share_events(
            from added cross join lateral (values ('all', ''), ('source', app)) as d(dimension, value) \
            group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
         rollups::add_on_conflict!(),
+        "), rolled_daily as ( \
+           insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events) \
+           select link_id, (occurred_at at time zone 'UTC')::date, 'preview', '', d.dimension, d.value, count(*) \
+           from added cross join lateral (values ('all', ''), ('source', app)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
+        rollups::add_on_conflict!(daily),
         ") select link_id, app, occurred_at from added"
     ))
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -327,6 +333,13 @@ async fn count_filtered(
            group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6 \
            on conflict (link_id, dimension, hour, kind, channel, value) do update set \
            events = click_rollups.events + excluded.events), \
+         rolled_daily as ( \
+           insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events) \
+           select link_id, (occurred_at at time zone 'UTC')::date, kind, '', d.dimension, coalesce(d.value, ''), count(*) \
+           from added cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6 \
+           on conflict (link_id, dimension, day, kind, channel, value) do update set \
+           events = click_rollups_daily.events + excluded.events), \
          counted as ( \
            insert into link_daily_counts (link_id, day, kind, requests) \
            select link_id, (occurred_at at time zone 'UTC')::date, kind, count(*) from added group by 1, 2, 3 \

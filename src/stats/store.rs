@@ -97,25 +97,75 @@ pub async fn scope_links(pool: &PgPool, scope: &Scope) -> Result<Option<Vec<i64>
     Ok(Some(ids))
 }
 
+/// A range cut for the rollups: whole UTC days read from
+/// `click_rollups_daily`, the hours before and after them from `click_rollups`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    /// Hourly rows before the first whole day.
+    pub head: (OffsetDateTime, OffsetDateTime),
+    /// Whole days `[start, end)`.
+    pub days: (time::Date, time::Date),
+    /// Hourly rows after the last whole day.
+    pub tail: (OffsetDateTime, OffsetDateTime),
+}
+
+impl Split {
+    /// Cuts `[from, to)` at the UTC midnights inside it.
+    pub fn new((from, to): (OffsetDateTime, OffsetDateTime)) -> Split {
+        let midnight = |t: OffsetDateTime| {
+            t.to_offset(time::UtcOffset::UTC)
+                .replace_time(time::Time::MIDNIGHT)
+        };
+        let first = if midnight(from) == from {
+            from
+        } else {
+            midnight(from) + time::Duration::DAY
+        };
+        let last = midnight(to);
+        if first < last {
+            Split {
+                head: (from, first),
+                days: (first.date(), last.date()),
+                tail: (last, to),
+            }
+        } else {
+            Split {
+                head: (from, to),
+                days: (first.date(), first.date()),
+                tail: (to, to),
+            }
+        }
+    }
+}
+
 /// Every aggregate of the range from the rollups (humans of the channels
-/// the filter keeps, and every other kind), summed over hours.
+/// the filter keeps, and every other kind), summed over the range.
 pub async fn rollup_aggregates(
     pool: &PgPool,
     links: Option<&[i64]>,
-    (from, to): (OffsetDateTime, OffsetDateTime),
+    range: (OffsetDateTime, OffsetDateTime),
     channels: Option<&Filter>,
 ) -> Result<Vec<Aggregate>, sqlx::Error> {
     let (include, exclude) = channel_lists(channels);
+    let split = Split::new(range);
     sqlx::query_as(
         "select kind, channel, dimension, value, sum(events)::int8 as events, sum(visitors)::int8 as visitors \
-         from click_rollups \
-         where ($1::int8[] is null or link_id = any($1)) and hour >= $2 and hour < $3 \
-           and (kind <> 'human' or ((cardinality($4::text[]) = 0 or channel = any($4)) and not channel = any($5))) \
+         from (select kind, channel, dimension, value, events, visitors from click_rollups \
+               where ($1::int8[] is null or link_id = any($1)) \
+                 and ((hour >= $2 and hour < $3) or (hour >= $4 and hour < $5)) \
+               union all \
+               select kind, channel, dimension, value, events, visitors from click_rollups_daily \
+               where ($1::int8[] is null or link_id = any($1)) and day >= $6 and day < $7) r \
+         where (kind <> 'human' or ((cardinality($8::text[]) = 0 or channel = any($8)) and not channel = any($9))) \
          group by 1, 2, 3, 4",
     )
     .bind(links)
-    .bind(from)
-    .bind(to)
+    .bind(split.head.0)
+    .bind(split.head.1)
+    .bind(split.tail.0)
+    .bind(split.tail.1)
+    .bind(split.days.0)
+    .bind(split.days.1)
     .bind(include)
     .bind(exclude)
     .fetch_all(pool)
@@ -183,19 +233,29 @@ pub async fn series(
 pub async fn top_links(
     pool: &PgPool,
     links: Option<&[i64]>,
-    (from, to): (OffsetDateTime, OffsetDateTime),
+    range: (OffsetDateTime, OffsetDateTime),
     limit: i64,
 ) -> Result<Vec<(i64, String, i64, i64)>, sqlx::Error> {
+    let split = Split::new(range);
     sqlx::query_as(
-        "select r.link_id, l.slug, sum(r.events)::int8, sum(r.visitors)::int8 from click_rollups r \
+        "select r.link_id, l.slug, sum(r.events)::int8, sum(r.visitors)::int8 \
+         from (select link_id, events, visitors from click_rollups \
+               where ($1::int8[] is null or link_id = any($1)) and kind = 'human' and dimension = 'all' \
+                 and ((hour >= $2 and hour < $3) or (hour >= $4 and hour < $5)) \
+               union all \
+               select link_id, events, visitors from click_rollups_daily \
+               where ($1::int8[] is null or link_id = any($1)) and kind = 'human' and dimension = 'all' \
+                 and day >= $6 and day < $7) r \
          join links l on l.id = r.link_id \
-         where ($1::int8[] is null or r.link_id = any($1)) and r.hour >= $2 and r.hour < $3 \
-           and r.kind = 'human' and r.dimension = 'all' \
-         group by 1, 2 order by 3 desc, 1 limit $4",
+         group by 1, 2 order by 3 desc, 1 limit $8",
     )
     .bind(links)
-    .bind(from)
-    .bind(to)
+    .bind(split.head.0)
+    .bind(split.head.1)
+    .bind(split.tail.0)
+    .bind(split.tail.1)
+    .bind(split.days.0)
+    .bind(split.days.1)
     .bind(limit)
     .fetch_all(pool)
     .await
@@ -256,4 +316,61 @@ pub fn click_rows(
     .bind(from)
     .bind(to)
     .fetch(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    #[test]
+    fn a_range_is_cut_into_partial_days_by_the_hour_and_whole_days() {
+        let s = Split::new((
+            datetime!(2026-11-01 15:30 UTC),
+            datetime!(2026-11-04 02:00 UTC),
+        ));
+        assert_eq!(
+            s.head,
+            (
+                datetime!(2026-11-01 15:30 UTC),
+                datetime!(2026-11-02 0:00 UTC)
+            )
+        );
+        assert_eq!(s.days, (date!(2026 - 11 - 02), date!(2026 - 11 - 04)));
+        assert_eq!(
+            s.tail,
+            (
+                datetime!(2026-11-04 0:00 UTC),
+                datetime!(2026-11-04 02:00 UTC)
+            )
+        );
+        let whole = Split::new((
+            datetime!(2026-11-01 0:00 UTC),
+            datetime!(2026-11-03 0:00 UTC),
+        ));
+        assert_eq!(whole.days, (date!(2026 - 11 - 01), date!(2026 - 11 - 03)));
+        assert_eq!(whole.head.0, whole.head.1, "no partial day before");
+        let inside = Split::new((
+            datetime!(2026-11-01 1:00 UTC),
+            datetime!(2026-11-01 5:00 UTC),
+        ));
+        assert_eq!(
+            inside.head,
+            (
+                datetime!(2026-11-01 1:00 UTC),
+                datetime!(2026-11-01 5:00 UTC)
+            )
+        );
+        assert_eq!(inside.days.0, inside.days.1, "no whole day");
+        let paris = Split::new((datetime!(2026-11-01 0:00 +1), datetime!(2026-11-03 0:00 +1)));
+        assert_eq!(
+            paris.head,
+            (
+                datetime!(2026-10-31 23:00 UTC),
+                datetime!(2026-11-01 0:00 UTC)
+            )
+        );
+        assert_eq!(paris.days, (date!(2026 - 11 - 01), date!(2026 - 11 - 02)));
+    }
 }

@@ -36,6 +36,20 @@ async fn snapshot(db: &PgPool) -> Vec<RollupRow> {
     .unwrap()
 }
 
+/// Daily rows that differ from the hourly rows summed per UTC day (either way).
+async fn daily_mismatches(db: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "with h as (select link_id, (hour at time zone 'UTC')::date as day, kind, channel, dimension, value, \
+                    sum(events)::int8 as events, sum(visitors)::int8 as visitors from click_rollups group by 1, 2, 3, 4, 5, 6), \
+              d as (select link_id, day, kind, channel, dimension, value, events, visitors from click_rollups_daily) \
+         select (select count(*) from (select * from h except select * from d) a) \
+              + (select count(*) from (select * from d except select * from h) b)",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollups_equal_a_recount_from_raw_clicks_after_an_outage_and_a_spool_replay() {
     let proxy = ChaosProxy::start(upstream()).await;
@@ -111,10 +125,16 @@ async fn rollups_equal_a_recount_from_raw_clicks_after_an_outage_and_a_spool_rep
         .sum();
     assert_eq!(visitors, 7, "the 6 visitors of the mix and one new one");
 
+    assert_eq!(
+        daily_mismatches(&app.db).await,
+        0,
+        "daily rows are the hourly rows summed"
+    );
     let rebuilt = rollups::rebuild(&app.db, OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();
     assert!(rebuilt.rows > 0);
+    assert_eq!(daily_mismatches(&app.db).await, 0, "and after a rebuild");
     assert_eq!(
         snapshot(&app.db).await,
         written,

@@ -14,12 +14,19 @@ use crate::clicks::{
     visitor,
 };
 
-/// The rollup columns an upsert adds to (events and visitors).
+/// The conflict clause of a rollup upsert: events and visitors add up.
+/// `add_on_conflict!()` for `click_rollups`, `add_on_conflict!(daily)` for
+/// `click_rollups_daily`.
 macro_rules! add_on_conflict {
     () => {
         " on conflict (link_id, dimension, hour, kind, channel, value) do update set \
          events = click_rollups.events + excluded.events, \
          visitors = click_rollups.visitors + excluded.visitors"
+    };
+    (daily) => {
+        " on conflict (link_id, dimension, day, kind, channel, value) do update set \
+         events = click_rollups_daily.events + excluded.events, \
+         visitors = click_rollups_daily.visitors + excluded.visitors"
     };
 }
 pub(crate) use add_on_conflict;
@@ -102,12 +109,18 @@ pub fn ledger_key(hash: &[u8; visitor::HASH_BYTES]) -> i64 {
 
 /// Adds folded rows (already unique and sorted by key).
 async fn upsert(conn: &mut PgConnection, rows: &[RollupRow]) -> Result<(), sqlx::Error> {
+    // The hourly rows, and the same summed per UTC day.
     sqlx::query(concat!(
-        "insert into click_rollups (link_id, hour, kind, channel, dimension, value, events, visitors) \
-         select link, h, 'human', ch, dim, val, ev, vis \
-         from unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int8[]) \
-         as t(link, h, ch, dim, val, ev, vis)",
-        add_on_conflict!()
+        "with r as (select * from unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], \
+         $5::text[], $6::int8[], $7::int8[]) as t(link, h, ch, dim, val, ev, vis)), \
+         hourly as (insert into click_rollups (link_id, hour, kind, channel, dimension, value, events, visitors) \
+         select link, h, 'human', ch, dim, val, ev, vis from r",
+        add_on_conflict!(),
+        "), daily as (insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events, visitors) \
+         select link, (h at time zone 'UTC')::date, 'human', ch, dim, val, sum(ev), sum(vis) from r \
+         group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
+        add_on_conflict!(daily),
+        ") select 1"
     ))
     .bind(rows.iter().map(|r| r.link_id).collect::<Vec<_>>())
     .bind(rows.iter().map(RollupRow::hour_start).collect::<Vec<_>>())
@@ -151,7 +164,7 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
     let from = from.replace_time(time::Time::MIDNIGHT);
     let mut tx = pool.begin().await?;
     // Rollups are written by batch writers meanwhile: hold them off.
-    sqlx::query("lock table click_rollups in exclusive mode")
+    sqlx::query("lock table click_rollups, click_rollups_daily in exclusive mode")
         .execute(&mut *tx)
         .await?;
     let mut rows = 0;
@@ -183,6 +196,21 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        // `since` is a UTC midnight: its days are whole.
+        sqlx::query("delete from click_rollups_daily where kind = any($1::text[]) and day >= ($2 at time zone 'UTC')::date")
+            .bind(kinds)
+            .bind(since)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events, visitors) \
+             select link_id, (hour at time zone 'UTC')::date, kind, channel, dimension, value, sum(events), sum(visitors) \
+             from click_rollups where kind = any($1::text[]) and hour >= $2 group by 1, 2, 3, 4, 5, 6",
+        )
+        .bind(kinds)
+        .bind(since)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(Rebuilt { from, rows })
