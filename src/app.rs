@@ -120,7 +120,8 @@ impl App {
             geo.clone(),
             salts.clone(),
             attribution.preview_window,
-        );
+        )
+        .keep_referrer_query(attribution.keep_referrer_query);
 
         let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
         let (writer_stop, stop_rx) = watch::channel(false);
@@ -262,6 +263,11 @@ async fn maintain(pool: PgPool, settings: Settings) {
         let ledger_cutoff = OffsetDateTime::now_utc() - settings.attribution.filtered_retention;
         if let Err(e) = click_store::prune_filtered(&pool, ledger_cutoff).await {
             tracing::warn!(error = %e, "cannot prune the bot/prefetch ledger");
+        }
+        // Visitor hashes of days whose salt is gone can match no new click.
+        let visitor_cutoff = OffsetDateTime::now_utc().date() - time::Duration::days(2);
+        if let Err(e) = click_store::rollups::prune_visitor_days(&pool, visitor_cutoff).await {
+            tracing::warn!(error = %e, "cannot prune the daily visitor ledger");
         }
         let batch_cutoff = OffsetDateTime::now_utc() - settings.clicks.ledger_retention;
         if let Err(e) = click_store::prune_batches(&pool, batch_cutoff).await {

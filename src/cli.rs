@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `user add`, `token create|list|revoke`, `classify`.
+//! The command line: `serve`, `migrate`, `user add`, `token create|list|revoke`, `classify`,
+//! `seed-clicks`, `rollups rebuild`.
 //! Each command loads the settings, does its work and returns; `main` prints
 //! any error to stderr and exits non-zero.
 
@@ -13,10 +14,10 @@ use clap::{Parser, Subcommand};
 use crate::{
     app::{self, App},
     attribution::{self, Classifier, ClassifierConfig},
-    config,
+    clicks, config,
     domains::Domains,
     geo::GeoDb,
-    migrate, telemetry,
+    links, migrate, telemetry,
     users::{self, Role},
 };
 
@@ -54,6 +55,40 @@ enum Command {
         /// MaxMind-format database for `country` (default: attribution.geo_database).
         #[arg(long)]
         geo_db: Option<PathBuf>,
+    },
+    /// Write N synthetic requests for a link over the last D days (a
+    /// realistic mix of clicks, bots, prefetches and previews) through the
+    /// click writer's storage path, rollups included; prints requests/s.
+    SeedClicks {
+        /// The link.
+        #[arg(long)]
+        link_id: i64,
+        /// Requests to write.
+        #[arg(long)]
+        count: u64,
+        /// Days before now they are spread over.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Random seed (the same seed writes the same mix).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Manage the rollups the dashboard reads.
+    Rollups {
+        #[command(subcommand)]
+        command: RollupsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RollupsCommand {
+    /// Recompute the rollups from raw clicks, share events and the bot and
+    /// prefetch ledger (for upgrades and repair); aggregates older than the
+    /// raw rows that remain are kept.
+    Rebuild {
+        /// First UTC day to recompute (YYYY-MM-DD; default: everything).
+        #[arg(long)]
+        from: Option<String>,
     },
 }
 
@@ -125,6 +160,15 @@ impl Cli {
             Command::User { command } => user(settings, command).await,
             Command::Token { command } => token(settings, command).await,
             Command::Classify { geo_db } => classify(&settings, geo_db.as_deref()),
+            Command::SeedClicks {
+                link_id,
+                count,
+                days,
+                seed,
+            } => seed_clicks(&settings, link_id, (count, days, seed)).await,
+            Command::Rollups {
+                command: RollupsCommand::Rebuild { from },
+            } => rebuild_rollups(&settings, from.as_deref()).await,
         }
     }
 }
@@ -258,5 +302,50 @@ async fn token(settings: config::Settings, command: TokenCommand) -> anyhow::Res
             eprintln!("token {id} revoked");
         }
     }
+    Ok(())
+}
+
+async fn seed_clicks(
+    settings: &config::Settings,
+    link_id: i64,
+    (count, days, seed): (u64, u32, u64),
+) -> anyhow::Result<()> {
+    anyhow::ensure!(days >= 1, "--days must be at least 1");
+    let pool = app::connect(settings).await?;
+    migrate::run(&pool).await?;
+    clicks::store::ensure_partitions(&pool, settings.clicks.partitions_ahead).await?;
+    // Partitions back to the first day seeded (older ones land in the default one otherwise).
+    clicks::store::ensure_partitions_from(&pool, days).await?;
+    let link = links::store::find(&pool, link_id)
+        .await
+        .with_context(|| format!("no link with id {link_id}"))?;
+    let utm = [&link.utm_source, &link.utm_medium, &link.utm_campaign]
+        .map(|v| v.as_deref().map(Into::into));
+    let done = clicks::seed::seed(&pool, link_id, utm, (count, days, seed)).await?;
+    eprintln!(
+        "seeded {} requests for link {link_id} over {days} days in {:.2} s ({:.0} requests/s, rollups included)",
+        done.requests,
+        done.seconds,
+        done.requests as f64 / done.seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+async fn rebuild_rollups(settings: &config::Settings, from: Option<&str>) -> anyhow::Result<()> {
+    let from = match from {
+        Some(d) => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+            .context("--from must be a date, YYYY-MM-DD")?
+            .midnight()
+            .assume_utc(),
+        None => time::OffsetDateTime::UNIX_EPOCH,
+    };
+    let pool = app::connect(settings).await?;
+    migrate::run(&pool).await?;
+    let done = clicks::store::rollups::rebuild(&pool, from).await?;
+    eprintln!(
+        "rollups rebuilt from {} ({} rows)",
+        done.from.date(),
+        done.rows
+    );
     Ok(())
 }

@@ -66,6 +66,9 @@ pub struct AttributionSettings {
     /// Retention of the bot/prefetch ledger.
     #[serde(with = "humantime_serde")]
     pub filtered_retention: Duration,
+    /// Store the Referer whole; by default its query and fragment are cut
+    /// off before it is stored or spooled (classification sees it whole).
+    pub keep_referrer_query: bool,
 }
 
 /// `[server]`

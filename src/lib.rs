@@ -27,6 +27,8 @@ pub mod migrate;
 pub mod notify;
 /// The shared application state.
 pub mod state;
+/// Statistics read side: rollups and clicks into the dashboard's figures.
+pub mod stats;
 /// Logs and metrics.
 pub mod telemetry;
 /// Server-rendered pages.

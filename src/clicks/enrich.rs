@@ -2,6 +2,10 @@
 //! (never on the redirect path). It classifies the request (attribution),
 //! looks its IP up (geography), computes the visitor hash, snapshots the
 //! link's UTM fields — and drops the IP, which goes no further than here.
+//! The classifier reads the full `Referer`; what is stored (and spooled) is
+//! the Referer without its query and fragment, unless
+//! `attribution.keep_referrer_query` says otherwise: referrer queries carry
+//! e-mail addresses, tokens and search terms.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -14,7 +18,7 @@ use uuid::Uuid;
 
 use super::{
     CapturedHeaders, ClickEvent, ClickRecord, HeaderView, StoredAttribution, Text,
-    previews::SeenPreview, visitor::Salts,
+    preview_notices::SeenPreview, visitor::Salts,
 };
 use crate::{
     attribution::{
@@ -38,6 +42,8 @@ pub struct Enricher {
     geo: Arc<GeoDb>,
     salts: Salts,
     window: Duration,
+    // Store the Referer whole (query and fragment included).
+    keep_referrer_query: bool,
     // Recent previews per link, oldest first: (app, when). Those seen by
     // this instance, and those stored by any instance (see `previews.rs`).
     recent: HashMap<i64, Vec<(String, OffsetDateTime)>>,
@@ -53,7 +59,12 @@ struct Shape {
 }
 
 impl Shape {
-    fn new(a: Attribution, view: &HeaderView<'_>) -> Shape {
+    fn new(a: Attribution, view: &HeaderView<'_>, keep_referrer_query: bool) -> Shape {
+        let captured = view.to_captured();
+        let referer = match (&captured.referer, &view.referer) {
+            (Some(_), Some(full)) if !keep_referrer_query => Some(Text::from(without_query(full))),
+            _ => captured.referer,
+        };
         Shape {
             kind: a.kind,
             attribution: StoredAttribution {
@@ -81,7 +92,8 @@ impl Shape {
                 accept_language: None,
                 dnt: false,
                 gpc: false,
-                ..view.to_captured()
+                referer,
+                ..captured
             },
         }
     }
@@ -121,8 +133,16 @@ impl Enricher {
             geo,
             salts,
             window,
+            keep_referrer_query: false,
             recent: HashMap::new(),
         }
+    }
+
+    /// Stores the Referer whole, query and fragment included
+    /// (`attribution.keep_referrer_query`); by default they are cut off.
+    pub fn keep_referrer_query(mut self, keep: bool) -> Enricher {
+        self.keep_referrer_query = keep;
+        self
     }
 
     /// Turns a captured event into the record to store.
@@ -156,10 +176,11 @@ impl Enricher {
             },
         };
         let recent = self.recent_previews(link.id, ev.occurred_at);
+        let keep_query = self.keep_referrer_query;
         let shape = self
             .memo
             .classify(&self.classifier, &signals, &facts, &recent, |a| {
-                Arc::new(Shape::new(a, &view))
+                Arc::new(Shape::new(a, &view, keep_query))
             });
         if let (Kind::Preview, Some(app)) = (shape.kind, &shape.attribution.source) {
             self.remember_preview(link.id, app, ev.occurred_at);
@@ -253,6 +274,12 @@ impl Enricher {
     }
 }
 
+/// A Referer without its query and fragment (what is stored by default):
+/// everything before the first `?` or `#`.
+pub fn without_query(referer: &str) -> &str {
+    referer.split(['?', '#']).next().unwrap_or(referer)
+}
+
 /// The lowercase host of a Referer, if it is a URL with one.
 fn referrer_host(referer: &str) -> Option<String> {
     let url = url::Url::parse(referer).ok()?;
@@ -276,6 +303,29 @@ mod tests {
         );
         assert_eq!(referrer_host("not a url"), None);
         assert_eq!(referrer_host(""), None);
+    }
+
+    #[test]
+    fn referers_lose_their_query_and_fragment_and_nothing_else() {
+        for (referer, stored) in [
+            (
+                "https://example.org/private/page?email=jane@example.org",
+                "https://example.org/private/page",
+            ),
+            (
+                "https://www.google.com/search?q=lanterne#top",
+                "https://www.google.com/search",
+            ),
+            ("https://t.co/abc#x?y", "https://t.co/abc"),
+            ("https://example.org/", "https://example.org/"),
+            (
+                "android-app://org.telegram.messenger/",
+                "android-app://org.telegram.messenger/",
+            ),
+            ("?only=query", ""),
+        ] {
+            assert_eq!(without_query(referer), stored, "{referer}");
+        }
     }
 
     use crate::{
@@ -399,5 +449,25 @@ mod tests {
             Some("l.instagram.com")
         );
         assert_eq!(again.attribution.utm_campaign.as_deref(), Some("spring"));
+        assert_eq!(
+            first.headers.referer.as_deref(),
+            Some("https://l.instagram.com/"),
+            "the Referer is stored without its query"
+        );
+        let kept = enricher(&salts)
+            .keep_referrer_query(true)
+            .enrich(event(&link, "de-DE", true));
+        assert_eq!(
+            kept.headers.referer.as_deref(),
+            Some("https://l.instagram.com/?u=x")
+        );
+        assert_eq!(
+            same(ClickRecord {
+                headers: again.headers.clone(),
+                ..kept
+            }),
+            same(again),
+            "keeping the query changes nothing else"
+        );
     }
 }

@@ -1,5 +1,8 @@
 //! ClickStore: the SQL of the clicks tables — the exactly-once batch write,
-//! partition upkeep and retention.
+//! partition upkeep and retention. The rollups a batch adds are written in
+//! its transaction (see [`rollups`]).
+
+pub mod rollups;
 
 use sqlx::{Connection, PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -7,7 +10,7 @@ use time::OffsetDateTime;
 use super::{
     Batch, ClickRecord,
     pgcopy::BinaryCopy,
-    previews::{self, SeenPreview},
+    preview_notices::{self, SeenPreview},
 };
 
 /// Whether PostgreSQL refused the data itself (SQLSTATE class 22, data
@@ -155,6 +158,8 @@ async fn write_records(
     for part in humans.chunks(COPY_ROWS) {
         rows += copy_clicks(&mut *conn, part).await?;
     }
+    // Rollup rows are not counted as rows added: `rows` counts requests.
+    rollups::add_humans(&mut *conn, &humans).await?;
     if !previews.is_empty() {
         rows += insert_share_events(&mut *conn, &previews).await?;
     }
@@ -241,17 +246,31 @@ async fn copy_clicks(conn: &mut PgConnection, batch: &[&ClickRecord]) -> Result<
 
 /// Previews: share events, skipping ones already stored. The other
 /// instances are told of the new ones when the transaction commits (see
-/// [`previews`]).
+/// [`super::previews`]).
 async fn insert_share_events(
     conn: &mut PgConnection,
     batch: &[&ClickRecord],
 ) -> Result<u64, sqlx::Error> {
-    let added: Vec<(i64, String, OffsetDateTime)> = sqlx::query_as(
-        "insert into share_events (id, occurred_at, link_id, app, evidence) \
-         select id, at, link, app, string_to_array(evidence, E'\\x1f') \
-         from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) as t(id, at, link, app, evidence) \
-         on conflict do nothing returning link_id, app, occurred_at",
-    )
+    let added: Vec<(i64, String, OffsetDateTime)> = sqlx::query_as(concat!(
+        "with added as ( \
+           insert into share_events (id, occurred_at, link_id, app, evidence) \
+           select id, at, link, app, string_to_array(evidence, E'\\x1f') \
+           from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) as t(id, at, link, app, evidence) \
+           on conflict do nothing returning link_id, app, occurred_at), \
+         rolled as ( \
+           insert into click_rollups (link_id, hour, kind, channel, dimension, value, events) \
+           select link_id, date_trunc('hour', occurred_at, 'UTC'), 'preview', '', d.dimension, d.value, count(*) \
+           from added cross join lateral (values ('all', ''), ('source', app)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
+        rollups::add_on_conflict!(),
+        "), rolled_daily as ( \
+           insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events) \
+           select link_id, (occurred_at at time zone 'UTC')::date, 'preview', '', d.dimension, d.value, count(*) \
+           from added cross join lateral (values ('all', ''), ('source', app)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
+        rollups::add_on_conflict!(daily),
+        ") select link_id, app, occurred_at from added"
+    ))
     .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
@@ -270,8 +289,8 @@ async fn insert_share_events(
         .collect();
     if !seen.is_empty() {
         sqlx::query("select pg_notify($1, p) from unnest($2::text[]) as p")
-            .bind(previews::CHANNEL)
-            .bind(previews::payloads(&seen))
+            .bind(preview_notices::CHANNEL)
+            .bind(preview_notices::payloads(&seen))
             .execute(&mut *conn)
             .await?;
     }
@@ -306,7 +325,21 @@ async fn count_filtered(
         "with added as ( \
            insert into filtered_requests (id, occurred_at, link_id, kind, source) \
            select * from unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[]) \
-           on conflict do nothing returning link_id, occurred_at, kind), \
+           on conflict do nothing returning link_id, occurred_at, kind, source), \
+         rolled as ( \
+           insert into click_rollups (link_id, hour, kind, channel, dimension, value, events) \
+           select link_id, date_trunc('hour', occurred_at, 'UTC'), kind, '', d.dimension, coalesce(d.value, ''), count(*) \
+           from added cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6 \
+           on conflict (link_id, dimension, hour, kind, channel, value) do update set \
+           events = click_rollups.events + excluded.events), \
+         rolled_daily as ( \
+           insert into click_rollups_daily (link_id, day, kind, channel, dimension, value, events) \
+           select link_id, (occurred_at at time zone 'UTC')::date, kind, '', d.dimension, coalesce(d.value, ''), count(*) \
+           from added cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value) \
+           group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6 \
+           on conflict (link_id, dimension, day, kind, channel, value) do update set \
+           events = click_rollups_daily.events + excluded.events), \
          counted as ( \
            insert into link_daily_counts (link_id, day, kind, requests) \
            select link_id, (occurred_at at time zone 'UTC')::date, kind, count(*) from added group by 1, 2, 3 \
@@ -330,6 +363,20 @@ pub async fn ensure_partitions(pool: &PgPool, ahead: u32) -> Result<(), sqlx::Er
         .bind(ahead as i32 + 2)
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+/// Makes sure the monthly partitions exist from `days` days ago on (for
+/// traffic written with past times, as `lanterne seed-clicks` does).
+#[tracing::instrument(skip_all)]
+pub async fn ensure_partitions_from(pool: &PgPool, days: u32) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "select lanterne_ensure_click_partitions((now() - make_interval(days => $1))::date, \
+         ($1 / 28 + 3)::int)",
+    )
+    .bind(days as i32)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -19,7 +19,7 @@ use super::{
     Batch, ClickEvent, ClickReceiver, ClickRecord, FlushError, FlushWaiter,
     enrich::Enricher,
     jobs::{self, Done, Job},
-    previews::SeenPreview,
+    preview_notices::SeenPreview,
     queue::ClickQueue,
     spool::Spool,
 };

@@ -1,9 +1,11 @@
 //! The REST API under `/api/v1`: JSON in and out, Bearer tokens (or the
 //! session cookie), role guards from `auth.rs`. This file is the route list.
 
+pub mod exports;
 pub mod links;
 pub mod tokens;
 pub mod users;
+pub mod stats;
 
 use axum::Router;
 
@@ -15,4 +17,6 @@ pub fn router() -> Router<AppState> {
         .merge(links::router())
         .merge(users::router())
         .merge(tokens::router())
+        .merge(stats::router())
+        .merge(exports::router())
 }

@@ -53,12 +53,15 @@ pub struct CachedLink {
     pub expires_at: Option<OffsetDateTime>,
     /// Declared channel (attribution).
     pub channel: Option<String>,
+    // The UTM fields are shared text (`Arc<str>`, what a stored click holds
+    // as `clicks::Text`): every click of the link clones them, copying nothing.
+    // Named here as `Arc<str>` so that links never import the click pipeline.
     /// utm_source (attribution).
-    pub utm_source: Option<crate::clicks::Text>,
+    pub utm_source: Option<Arc<str>>,
     /// utm_medium (attribution).
-    pub utm_medium: Option<crate::clicks::Text>,
+    pub utm_medium: Option<Arc<str>>,
     /// utm_campaign (stored with clicks).
-    pub utm_campaign: Option<crate::clicks::Text>,
+    pub utm_campaign: Option<Arc<str>>,
     /// Generated or custom slug (attribution).
     pub slug_kind: SlugKind,
     /// `updated_at` in microseconds: notifications of this version or older

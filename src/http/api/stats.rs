@@ -1,0 +1,44 @@
+//! `GET /api/v1/stats`: the statistics of a link, a campaign, a tag or the
+//! whole workspace over a range (see `stats::StatsQuery` for the
+//! parameters). Viewers may read. The handler parses, calls the stats read
+//! side and maps its errors; it holds no SQL.
+
+use std::collections::HashMap;
+
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+
+use crate::{
+    http::{auth::Viewer, error::ApiError, extract::AppQuery},
+    state::AppState,
+    stats::{self, StatsError, StatsQuery, StatsView},
+};
+
+/// Routes of the stats resource.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/stats", get(find_stats))
+}
+
+/// `GET /api/v1/stats?link_id=|campaign=|tag=&from=&to=&interval=&tz=&<dimension>=a,b,!c`
+pub async fn find_stats(
+    State(state): State<AppState>,
+    _: Viewer,
+    AppQuery(params): AppQuery<HashMap<String, String>>,
+) -> Result<Json<StatsView>, ApiError> {
+    let query = StatsQuery::parse(&params).map_err(api_error)?;
+    let view = stats::view(&state.pool, &query).await.map_err(api_error)?;
+    Ok(Json(view))
+}
+
+/// The API's answer to a stats error: 400 naming the parameter, 404, or 500.
+pub fn api_error(e: StatsError) -> ApiError {
+    match e {
+        StatsError::Invalid { field, message } => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("{field}: {message}"),
+        )
+        .field(field),
+        StatsError::UnknownLink => ApiError::not_found("link"),
+        StatsError::Database(e) => ApiError::internal(e),
+    }
+}
