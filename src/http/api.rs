@@ -2,6 +2,7 @@
 //! session cookie), role guards from `auth.rs`. This file is the route list.
 
 pub mod links;
+pub mod share;
 pub mod tokens;
 pub mod users;
 
@@ -13,6 +14,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(links::router())
+        .merge(share::router())
         .merge(users::router())
         .merge(tokens::router())
 }

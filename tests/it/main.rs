@@ -19,4 +19,5 @@ mod loopback;
 mod ops;
 mod readme;
 mod redirect;
+mod share;
 mod spool_replay;
