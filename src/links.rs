@@ -8,8 +8,11 @@ pub mod fields;
 pub mod input;
 pub mod manage;
 pub mod paging;
+pub mod qr;
+pub mod share;
 pub mod slug;
 pub mod store;
+pub mod variants;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -3,6 +3,7 @@
 
 pub mod exports;
 pub mod links;
+pub mod share;
 pub mod tokens;
 pub mod users;
 pub mod stats;
@@ -15,6 +16,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(links::router())
+        .merge(share::router())
         .merge(users::router())
         .merge(tokens::router())
         .merge(stats::router())

@@ -79,6 +79,9 @@ pub enum Problem {
     /// Not one of [`DECLARED_CHANNELS`].
     #[error("unknown channel; use one of {}", DECLARED_CHANNELS.join(", "))]
     UnknownChannel,
+    /// Not one of the channels a variant can be made for.
+    #[error("unknown channel; use one of {}", crate::links::variants::VARIANT_CHANNELS.iter().map(|c| c.channel).collect::<Vec<_>>().join(", "))]
+    UnknownVariantChannel,
     /// An expiry that has already passed.
     #[error("must be in the future")]
     ExpiryInPast,

@@ -84,6 +84,11 @@ impl Links {
         }))
     }
 
+    /// The pool (for the desk's other files: variants, share kit).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.0.pool
+    }
+
     /// The served domains.
     pub fn domains(&self) -> &Domains {
         &self.0.domains

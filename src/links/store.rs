@@ -227,6 +227,18 @@ pub async fn list(pool: &PgPool, f: &ListFilter) -> Result<Vec<Link>, StoreError
     .await?)
 }
 
+/// The live variants of a link, oldest first.
+#[tracing::instrument(skip_all, fields(link.id = parent_id))]
+pub async fn variants(pool: &PgPool, parent_id: i64) -> Result<Vec<Link>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        link_select!(),
+        "where l.parent_id = $1 and l.deleted_at is null order by l.id"
+    ))
+    .bind(parent_id)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// What an update changed, for the caches.
 #[derive(Debug, Clone)]
 pub struct Updated {
