@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
             "/links/{id}/delete",
             get(links::confirm_delete).post(links::delete),
         )
+        .route("/links/{id}/variants", post(share::create_variants))
         .route("/assets/{name}", get(assets::serve))
         .into_router()
         .layer(middleware::from_fn(super::error::page::render_failures))

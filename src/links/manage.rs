@@ -168,18 +168,6 @@ impl Links {
         input::parse_new(input, self.rules(), Parent::None, None).err()
     }
 
-    /// The per-channel variants of a link, oldest first.
-    pub async fn variants_of(&self, id: i64) -> Result<Vec<Link>, LinkError> {
-        let filter = ListFilter {
-            parent_id: Some(id),
-            limit: 100,
-            ..ListFilter::default()
-        };
-        let mut variants = store::list(&self.0.pool, &filter).await?;
-        variants.reverse();
-        Ok(variants)
-    }
-
     /// Whether a custom slug could be taken on a domain now (the live check
     /// of the form; the create itself checks again).
     pub async fn slug_available(

@@ -168,16 +168,24 @@ pub struct ShowPage {
     share: super::share::ShareView,
 }
 
+/// Query of `GET /links/{id}`: the share buttons' message.
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    text: Option<String>,
+}
+
 /// `GET /links/{id}`.
 pub async fn show(
     State(links): State<Links>,
     page: SignedIn,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<ShowPage, PageError> {
     let link = links.find(parse_id(&id)?).await?;
     let t = page.chrome.t;
-    let variants = links.variants_of(link.id).await?;
-    let share = super::share::ShareView::new(&links, &link, &variants, t);
+    let variants = links.variants(link.id).await?;
+    let text = crate::links::share::parse_text(q.text).map_err(|_| PageError::BadRequest)?;
+    let share = super::share::ShareView::new(&links, &link, &variants, text);
     Ok(ShowPage {
         t,
         chrome: page.chrome.at("links"),
@@ -320,7 +328,7 @@ pub async fn slug_check(
 }
 
 /// Link ids are positive integers; anything else cannot exist.
-fn parse_id(raw: &str) -> Result<i64, PageError> {
+pub fn parse_id(raw: &str) -> Result<i64, PageError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
