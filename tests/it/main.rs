@@ -17,6 +17,7 @@ mod harness;
 mod link_edits;
 mod loopback;
 mod ops;
+mod preview_cards;
 mod qr;
 mod readme;
 mod redirect;
