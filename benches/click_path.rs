@@ -36,6 +36,7 @@ fn link() -> Arc<CachedLink> {
         utm_campaign: Some("spring".into()),
         slug_kind: SlugKind::Generated,
         version: 0,
+        card: None,
     })
 }
 

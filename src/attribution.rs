@@ -23,6 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use evidence::{Evidence, UnknownEvidence};
+pub use previews::preview_app;
 pub use signals::{LinkFacts, RecentPreview, Signals, SlugKind};
 
 use signals::{LowerUa, UA_MAX_HUMAN_BYTES, present};

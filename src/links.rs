@@ -8,6 +8,7 @@ pub mod fields;
 pub mod input;
 pub mod manage;
 pub mod paging;
+pub mod preview;
 pub mod qr;
 pub mod share;
 pub mod slug;
@@ -20,6 +21,7 @@ use time::OffsetDateTime;
 pub use destination::{Destination, DestinationError};
 pub use fields::{DECLARED_CHANNELS, FieldError, InvalidLink, Problem};
 pub use manage::{LinkError, Links};
+pub use preview::{Preview, PreviewPatch};
 pub use slug::{Slug, SlugError};
 
 /// The five UTM fields of a link, merged into the destination at redirect.
@@ -147,6 +149,12 @@ pub struct Link {
     pub channel: Option<String>,
     /// Parent link of a per-channel variant.
     pub parent_id: Option<i64>,
+    /// Preview card title.
+    pub preview_title: Option<String>,
+    /// Preview card description.
+    pub preview_description: Option<String>,
+    /// Preview card image (https).
+    pub preview_image_url: Option<String>,
     /// Expiry.
     pub expires_at: Option<OffsetDateTime>,
     /// Enabled flag.
@@ -169,6 +177,20 @@ impl Link {
             term: self.utm_term.clone(),
             content: self.utm_content.clone(),
         }
+    }
+
+    /// The preview card as one value (empty: none).
+    pub fn preview_fields(&self) -> Preview {
+        Preview {
+            title: self.preview_title.clone(),
+            description: self.preview_description.clone(),
+            image_url: self.preview_image_url.clone(),
+        }
+    }
+
+    /// The preview card, `None` when the link has none.
+    pub fn preview(&self) -> Option<Preview> {
+        Some(self.preview_fields()).filter(|p| !p.is_empty())
     }
 
     /// Whether the slug was generated.
@@ -200,6 +222,8 @@ pub struct NewLink {
     pub channel: Option<String>,
     /// Parent link.
     pub parent_id: Option<i64>,
+    /// Preview card (empty: none).
+    pub preview: Preview,
     /// Expiry.
     pub expires_at: Option<OffsetDateTime>,
     /// Enabled flag.
@@ -225,6 +249,8 @@ pub struct LinkPatch {
     pub channel: Option<Option<String>>,
     /// New or cleared parent.
     pub parent_id: Option<Option<i64>>,
+    /// Preview card fields to change, each on its own.
+    pub preview: PreviewPatch,
     /// New or cleared expiry.
     pub expires_at: Option<Option<OffsetDateTime>>,
     /// Enable or disable.

@@ -1,7 +1,10 @@
 //! Link-preview fetchers (`data/previews.tsv`): which app's unfurler sent a request. A
 //! preview is a share event of that app, never a click. Owns no other rule.
 
-use super::rules::{Pick, Scan, ScannerBuilder, TableId, table};
+use std::sync::LazyLock;
+
+use super::rules::{Pick, Scan, Scanner, ScannerBuilder, TableId, table};
+use super::signals::{LowerUa, UA_MAX_HUMAN_BYTES};
 
 /// The compiled preview-fetcher tokens.
 pub(crate) struct Previews {
@@ -23,6 +26,26 @@ impl Previews {
     pub(crate) fn app(&self, ua: &Scan) -> Option<&'static str> {
         ua.row(self.table).map(|row| self.apps[row])
     }
+}
+
+/// The preview table alone, compiled on first use (the redirect asks only
+/// for links that carry a preview card).
+static ALONE: LazyLock<(Scanner, Previews)> = LazyLock::new(|| {
+    let mut builder = ScannerBuilder::default();
+    let previews = Previews::new(&mut builder);
+    (builder.build(), previews)
+});
+
+/// The app whose link-preview fetcher sent `user_agent`, if one did: the
+/// classifier's own preview rule (same table, and an oversized User-Agent
+/// is no preview), for a caller that must answer before classifying.
+pub fn preview_app(user_agent: &str) -> Option<&'static str> {
+    let ua = user_agent.trim();
+    if ua.is_empty() || ua.len() > UA_MAX_HUMAN_BYTES {
+        return None;
+    }
+    let (scanner, previews) = &*ALONE;
+    previews.app(&scanner.scan(LowerUa::new(ua).bytes()))
 }
 
 #[cfg(test)]
@@ -151,6 +174,16 @@ mod tests {
             "iframely",
         ),
     ];
+
+    #[test]
+    fn the_standalone_check_agrees_with_the_table() {
+        for (ua, app) in CASES {
+            assert_eq!(preview_app(ua), Some(*app), "{ua}");
+        }
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(preview_app(iphone), None);
+        assert_eq!(preview_app(""), None);
+    }
 
     #[test]
     fn preview_fetchers_of_every_named_app_are_recognised() {

@@ -416,6 +416,7 @@ mod tests {
             utm_campaign: Some("spring".into()),
             slug_kind: SlugKind::Generated,
             version: 0,
+            card: None,
         });
         let salts = Salts::local();
         let mut warm = enricher(&salts);

@@ -110,6 +110,7 @@ mod tests {
                 utm_campaign: None,
                 slug_kind: crate::links::SlugKind::Generated,
                 version: 0,
+                card: None,
             }),
             method: "GET",
             headers: RawHeaders::default(),

@@ -3,9 +3,15 @@
 //! `ClickEvent` to the click queue with a non-blocking send. It never awaits
 //! a database write. It takes the raw request (no extractor copies the
 //! headers); the click copies only the few values attribution reads.
+//! A link with a preview card answers a link-preview fetcher (WhatsApp,
+//! Telegram, Slack…) with a small page of Open Graph tags instead of the
+//! redirect, and its share event is captured the same way; only those
+//! links pay for the User-Agent check.
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{HeaderValue, StatusCode, header, request::Parts},
@@ -14,9 +20,10 @@ use axum::{
 
 use super::extract::client_ip;
 use crate::{
+    attribution,
     clicks::{self, ClickEvent},
     links::{
-        cache::{self, CachedLink, Lookup},
+        cache::{self, CachedLink, Card, Lookup},
         destination, slug,
     },
     state::AppState,
@@ -148,6 +155,13 @@ fn respond(state: &AppState, peer: SocketAddr, parts: &Parts, link: Arc<CachedLi
     if !link.is_live(now) {
         return error_page(StatusCode::GONE, GonePage);
     }
+    if let Some(card) = link.card.as_deref()
+        && is_preview_fetch(parts)
+    {
+        let res = card_answer(state, parts, card, &link.target);
+        capture(state, peer, parts, link, now);
+        return res;
+    }
     let passthrough = parts.uri.query().and_then(|q| {
         destination::with_passthrough(
             &link.target,
@@ -162,6 +176,24 @@ fn respond(state: &AppState, peer: SocketAddr, parts: &Parts, link: Arc<CachedLi
             None => return error_page(StatusCode::NOT_FOUND, NotFoundPage),
         },
     };
+    capture(state, peer, parts, link, now);
+
+    let mut res = state.redirect_status.into_response();
+    let h = res.headers_mut();
+    h.insert(header::LOCATION, location);
+    h.insert(header::CACHE_CONTROL, state.redirect_cache_control.clone());
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    res
+}
+
+/// Hands the request's click (or share event) to the queue.
+fn capture(
+    state: &AppState,
+    peer: SocketAddr,
+    parts: &Parts,
+    link: Arc<CachedLink>,
+    now: time::OffsetDateTime,
+) {
     let ip = client_ip(peer, &parts.headers, &state.settings.server.trusted_proxies);
     state.clicks.send(ClickEvent::capture(
         link,
@@ -170,11 +202,50 @@ fn respond(state: &AppState, peer: SocketAddr, parts: &Parts, link: Arc<CachedLi
         &parts.headers,
         Some(ip),
     ));
+}
 
-    let mut res = state.redirect_status.into_response();
+/// Whether a link-preview fetcher sent the request (the classifier's rule).
+fn is_preview_fetch(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|ua| ua.to_str().ok())
+        .and_then(attribution::preview_app)
+        .is_some()
+}
+
+/// The page a preview fetcher gets for a link with a card (every value
+/// escaped by askama; no script).
+#[derive(Template, WebTemplate)]
+#[template(path = "preview_card.html")]
+struct CardPage<'a> {
+    card: &'a Card,
+    /// og:url: the short URL itself, so that an app that follows og:url
+    /// reads this card again rather than the destination's own tags.
+    url: String,
+    /// Where people go (a plain link, for a person who lands here).
+    target: &'a str,
+}
+
+fn card_answer(state: &AppState, parts: &Parts, card: &Card, target: &str) -> Response {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let slug = parts.uri.path().trim_start_matches('/');
+    let url = state.domains.short_url(&host.to_ascii_lowercase(), slug);
+    let mut res = CardPage { card, url, target }.into_response();
     let h = res.headers_mut();
-    h.insert(header::LOCATION, location);
     h.insert(header::CACHE_CONTROL, state.redirect_cache_control.clone());
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; img-src https:"),
+    );
     res
 }

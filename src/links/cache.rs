@@ -67,6 +67,35 @@ pub struct CachedLink {
     /// `updated_at` in microseconds: notifications of this version or older
     /// leave the entry alone.
     pub version: i64,
+    /// The preview card answered to preview fetchers; `None` (one word)
+    /// for the links without one.
+    pub card: Option<Box<Card>>,
+}
+
+/// What the answer to a preview fetcher shows (see `http/redirect.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// og:title: the card's, else the link's title, else the destination.
+    pub title: String,
+    /// og:description.
+    pub description: Option<String>,
+    /// og:image (https).
+    pub image_url: Option<String>,
+}
+
+impl Card {
+    /// The card of a link, if it has one.
+    pub fn of(link: &Link) -> Option<Card> {
+        let p = link.preview()?;
+        Some(Card {
+            title: p
+                .title
+                .or_else(|| link.title.clone())
+                .unwrap_or_else(|| link.destination.clone()),
+            description: p.description,
+            image_url: p.image_url,
+        })
+    }
 }
 
 impl CachedLink {
@@ -87,6 +116,7 @@ impl CachedLink {
             utm_campaign: link.utm_campaign.as_deref().map(Into::into),
             slug_kind: link.slug_kind(),
             version: micros(link.updated_at),
+            card: Card::of(link).map(Box::new),
         }
     }
 
@@ -475,6 +505,9 @@ mod tests {
             title: None,
             channel: None,
             parent_id: None,
+            preview_title: None,
+            preview_description: None,
+            preview_image_url: None,
             expires_at: None,
             enabled: true,
             created_by: None,

@@ -82,6 +82,9 @@ pub enum Problem {
     /// Not one of the channels a variant can be made for.
     #[error("unknown channel; use one of {}", crate::links::variants::VARIANT_CHANNELS.iter().map(|c| c.channel).collect::<Vec<_>>().join(", "))]
     UnknownVariantChannel,
+    /// A preview image that is not an absolute https URL.
+    #[error("must be an absolute https URL")]
+    ImageNotHttps,
     /// An expiry that has already passed.
     #[error("must be in the future")]
     ExpiryInPast,
@@ -291,7 +294,7 @@ pub fn parse_expiry(
 }
 
 /// Length bound and no control characters.
-fn check_text(s: &str, max: usize) -> Result<(), Problem> {
+pub(crate) fn check_text(s: &str, max: usize) -> Result<(), Problem> {
     if s.chars().count() > max {
         return Err(Problem::TooLong(max));
     }

@@ -8,9 +8,9 @@ use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
 
 use super::{
-    Destination, Link, LinkPatch, NewLink, Slug, Utm, UtmPatch,
+    Destination, Link, LinkPatch, NewLink, Preview, PreviewPatch, Slug, Utm, UtmPatch,
     fields::{self, Collect, InvalidLink, Problem},
-    present,
+    present, preview,
 };
 use crate::{config::SlugSettings, domains::Domains};
 
@@ -36,6 +36,8 @@ pub struct LinkInput {
     pub channel: Option<String>,
     /// The link this one is a per-channel variant of.
     pub parent_id: Option<i64>,
+    /// Preview card; a variant takes each field it leaves out from its parent.
+    pub preview: Option<Preview>,
     /// Expiry (RFC 3339 in JSON).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
@@ -64,6 +66,9 @@ pub struct LinkPatchInput {
     /// New or cleared parent.
     #[serde(default, deserialize_with = "present")]
     pub parent_id: Option<Option<i64>>,
+    /// Card fields to change, each on its own; `null` clears the whole card.
+    #[serde(default, deserialize_with = "present")]
+    pub preview: Option<Option<PreviewPatch>>,
     /// New or cleared expiry.
     #[serde(default, deserialize_with = "present_time")]
     pub expires_at: Option<Option<OffsetDateTime>>,
@@ -134,6 +139,10 @@ pub fn parse_new(
     if let Some(p) = found {
         utm = utm.or(&p.utm());
     }
+    let mut card = preview::parse_preview(input.preview.unwrap_or_default(), &mut errors);
+    if let Some(p) = found {
+        card = card.or(&p.preview_fields());
+    }
     let tags = errors.take("tags", fields::parse_tags(input.tags));
     let title = errors.take("title", fields::parse_title(input.title));
     let channel = errors.take("channel", fields::parse_channel(input.channel));
@@ -153,6 +162,7 @@ pub fn parse_new(
         title: title.flatten(),
         channel: channel.flatten(),
         parent_id: found.map(|p| p.id),
+        preview: card,
         expires_at: expires_at.flatten(),
         enabled: input.enabled.unwrap_or(true),
         created_by,
@@ -191,6 +201,11 @@ pub fn parse_patch(
     let expires_at = input
         .expires_at
         .and_then(|e| errors.take("expires_at", fields::parse_expiry(e, rules.now)));
+    let card = match input.preview {
+        None => PreviewPatch::default(),
+        Some(None) => PreviewPatch::clear(),
+        Some(Some(p)) => preview::parse_preview_patch(p, &mut errors),
+    };
     errors.finish()?;
     Ok(LinkPatch {
         slug,
@@ -200,6 +215,7 @@ pub fn parse_patch(
         title,
         channel,
         parent_id: input.parent_id,
+        preview: card,
         expires_at,
         enabled: input.enabled,
     })

@@ -12,7 +12,7 @@ macro_rules! link_columns {
     () => {
         "select l.id, l.domain_id, d.host as domain, l.slug, l.slug_kind, l.destination, \
          l.utm_source, l.utm_medium, l.utm_campaign, l.utm_term, l.utm_content, l.tags, l.title, \
-         l.channel, l.parent_id, l.expires_at, l.enabled, l.created_by, l.created_at, l.updated_at "
+         l.channel, l.parent_id, l.preview_title, l.preview_description, l.preview_image_url, l.expires_at, l.enabled, l.created_by, l.created_at, l.updated_at "
     };
 }
 
@@ -115,8 +115,10 @@ async fn insert(
 ) -> Result<Link, StoreError> {
     sqlx::query_as(concat!(
         "with l as (insert into links (domain_id, slug, slug_kind, destination, utm_source, utm_medium, \
-         utm_campaign, utm_term, utm_content, tags, title, channel, parent_id, expires_at, enabled, created_by) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) returning *) ",
+         utm_campaign, utm_term, utm_content, tags, title, channel, parent_id, expires_at, enabled, created_by, \
+         preview_title, preview_description, preview_image_url) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         returning *) ",
         link_returning!()
     ))
     .bind(new.domain_id)
@@ -135,6 +137,9 @@ async fn insert(
     .bind(new.expires_at)
     .bind(new.enabled)
     .bind(new.created_by)
+    .bind(&new.preview.title)
+    .bind(&new.preview.description)
+    .bind(&new.preview.image_url)
     .fetch_one(pool)
     .await
     .map_err(map_unique)
@@ -266,7 +271,10 @@ pub async fn update(pool: &PgPool, id: i64, p: &LinkPatch) -> Result<Updated, St
     .await?
     .ok_or(StoreError::NotFound)?;
     let link = update_row(&mut tx, id, p).await?;
-    let variants = if link.destination != old.destination || link.utm() != old.utm() {
+    let variants = if link.destination != old.destination
+        || link.utm() != old.utm()
+        || link.preview_fields() != old.preview_fields()
+    {
         follow_parent(&mut tx, &old, &link).await?
     } else {
         Vec::new()
@@ -289,6 +297,9 @@ async fn update_row(
     let (channel_set, channel) = split(&p.channel);
     let (parent_set, parent) = split(&p.parent_id);
     let (expiry_set, expiry) = split(&p.expires_at);
+    let (card_title_set, card_title) = split(&p.preview.title);
+    let (card_text_set, card_text) = split(&p.preview.description);
+    let (card_image_set, card_image) = split(&p.preview.image_url);
     sqlx::query_as(concat!(
         "with l as (update links set \
            slug = coalesce($2, slug), \
@@ -305,6 +316,9 @@ async fn update_row(
            parent_id = case when $19 then $20 else parent_id end, \
            expires_at = case when $21 then $22 else expires_at end, \
            enabled = coalesce($23, enabled), \
+           preview_title = case when $24 then $25 else preview_title end, \
+           preview_description = case when $26 then $27 else preview_description end, \
+           preview_image_url = case when $28 then $29 else preview_image_url end, \
            updated_at = now() \
          where id = $1 and deleted_at is null returning *) ",
         link_returning!()
@@ -332,14 +346,20 @@ async fn update_row(
     .bind(expiry_set)
     .bind(expiry)
     .bind(p.enabled)
+    .bind(card_title_set)
+    .bind(card_title)
+    .bind(card_text_set)
+    .bind(card_text)
+    .bind(card_image_set)
+    .bind(card_image)
     .fetch_optional(&mut *tx)
     .await
     .map_err(map_unique)?
     .ok_or(StoreError::NotFound)
 }
 
-/// Moves the variants of `old` that still carry its old destination or UTM
-/// values to the new ones; returns the keys of those that changed.
+/// Moves the variants of `old` that still carry its old destination, UTM or
+/// preview card values to the new ones; returns the keys of those that changed.
 async fn follow_parent(
     tx: &mut sqlx::PgConnection,
     old: &Link,
@@ -353,11 +373,19 @@ async fn follow_parent(
            utm_campaign = case when utm_campaign is not distinct from $8 then $9 else utm_campaign end, \
            utm_term = case when utm_term is not distinct from $10 then $11 else utm_term end, \
            utm_content = case when utm_content is not distinct from $12 then $13 else utm_content end, \
+           preview_title = case when preview_title is not distinct from $14 then $15 else preview_title end, \
+           preview_description = case when preview_description is not distinct from $16 then $17 \
+             else preview_description end, \
+           preview_image_url = case when preview_image_url is not distinct from $18 then $19 \
+             else preview_image_url end, \
            updated_at = now() \
          where parent_id = $1 and deleted_at is null \
            and (destination = $2 or utm_source is not distinct from $4 \
                 or utm_medium is not distinct from $6 or utm_campaign is not distinct from $8 \
-                or utm_term is not distinct from $10 or utm_content is not distinct from $12) \
+                or utm_term is not distinct from $10 or utm_content is not distinct from $12 \
+                or preview_title is not distinct from $14 \
+                or preview_description is not distinct from $16 \
+                or preview_image_url is not distinct from $18) \
          returning domain_id, slug_key) select domain_id, slug_key from v",
     )
     .bind(old.id)
@@ -373,6 +401,12 @@ async fn follow_parent(
     .bind(&new.utm_term)
     .bind(&old.utm_content)
     .bind(&new.utm_content)
+    .bind(&old.preview_title)
+    .bind(&new.preview_title)
+    .bind(&old.preview_description)
+    .bind(&new.preview_description)
+    .bind(&old.preview_image_url)
+    .bind(&new.preview_image_url)
     .fetch_all(&mut *tx)
     .await?)
 }

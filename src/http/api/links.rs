@@ -19,7 +19,7 @@ use crate::{
         extract::{AppJson, AppQuery},
     },
     links::{
-        Link, Links, Utm, cache,
+        Link, Links, Preview, Utm, cache,
         input::{LinkInput, LinkPatchInput},
         paging::PageRequest,
         store::ListFilter,
@@ -64,6 +64,8 @@ pub struct LinkResponse {
     title: Option<String>,
     channel: Option<String>,
     parent_id: Option<i64>,
+    /// The preview card; `null` when the link has none.
+    preview: Option<Preview>,
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
     enabled: bool,
@@ -91,6 +93,7 @@ impl LinkResponse {
             short_url: links.short_url(&link),
             redirect_url: cached.target,
             utm: link.utm(),
+            preview: link.preview(),
             slug_kind: link.slug_kind(),
             id: link.id,
             domain: link.domain,

@@ -282,6 +282,7 @@ pub fn problem_text(t: Tr, problem: &Problem) -> String {
         }
         Problem::ExpiryInPast => t.get("problem.expiry_past").into(),
         Problem::InvalidTime => t.get("problem.time").into(),
+        Problem::ImageNotHttps => t.get("problem.image_https").into(),
         Problem::ParentMissing | Problem::ParentIsSelf | Problem::ParentIsVariant => {
             t.get("problem.parent").into()
         }
