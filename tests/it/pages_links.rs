@@ -361,3 +361,64 @@ async fn the_workspace_works_on_a_phone_and_in_french() {
     b.screenshot("link-new-phone-fr").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn variants_share_buttons_and_the_qr_code_are_made_from_the_link_page() {
+    let app = TestApp::spawn().await;
+    let editor = app.user(Role::Editor, Some(PASSWORD)).await;
+    let link = app
+        .new_link(serde_json::json!({"destination": "https://shop.example/winter", "title": "Winter <sale>", "utm": {"campaign": "winter26"}}))
+        .await;
+    let id = link["id"].as_i64().unwrap();
+    let b = Browser::start().await;
+    b.sign_in(&app, &editor.email, PASSWORD).await;
+    b.open(&app, &format!("/links/{id}")).await;
+    b.wait_for_text("Share kit").await;
+    b.click("Create the variants").await;
+    b.wait_for_text("channel variants").await;
+    let whatsapp = b
+        .client
+        .find(Locator::XPath("//a[normalize-space(.)='Send on WhatsApp']"))
+        .await
+        .expect("a WhatsApp button")
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(whatsapp.starts_with("https://wa.me/?text="), "{whatsapp}");
+    let variants: Value = app
+        .api_get(&format!("/api/v1/links?parent_id={id}&limit=100"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let channels: Vec<&str> = variants["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["channel"].as_str().unwrap())
+        .collect();
+    assert!(channels.contains(&"whatsapp") && channels.contains(&"qr"), "{channels:?}");
+    assert!(variants["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["utm"]["campaign"] == "winter26"), "variants inherit the campaign");
+    let qr_loaded: Value = b
+        .client
+        .execute(
+            "const i = document.querySelector('#qr-title ~ .qr img'); return i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(qr_loaded, Value::Bool(true), "the QR code image loads with the session");
+    let snippet = b.client.find(Locator::Css("pre.snippet")).await.unwrap().text().await.unwrap();
+    assert!(
+        snippet.contains("Winter &#60;sale&#62;") && !snippet.contains("<sale>"),
+        "the snippet escapes the title: {snippet}"
+    );
+    b.assert_accessible("/links/{id} with its share kit").await;
+    b.screenshot("link-share-kit").await;
+    b.close().await;
+}
