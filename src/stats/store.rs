@@ -138,6 +138,19 @@ impl Split {
     }
 }
 
+/// A statement with `{links}` replaced by the scope's condition on `$1`
+/// (`link_id = any($1)`, or none for the workspace): a plan that reads
+/// `$1 is null or …` could not use the link index once PostgreSQL switches
+/// to a generic plan.
+fn scoped(sql: &'static str, links: Option<&[i64]>) -> sqlx::AssertSqlSafe<String> {
+    let condition = if links.is_some() {
+        "link_id = any($1)"
+    } else {
+        "$1::int8[] is null"
+    };
+    sqlx::AssertSqlSafe(sql.replace("{links}", condition))
+}
+
 /// Every aggregate of the range from the rollups (humans of the channels
 /// the filter keeps, and every other kind), summed over the range.
 pub async fn rollup_aggregates(
@@ -148,17 +161,18 @@ pub async fn rollup_aggregates(
 ) -> Result<Vec<Aggregate>, sqlx::Error> {
     let (include, exclude) = channel_lists(channels);
     let split = Split::new(range);
-    sqlx::query_as(
+    sqlx::query_as(scoped(
         "select kind, channel, dimension, value, sum(events)::int8 as events, sum(visitors)::int8 as visitors \
          from (select kind, channel, dimension, value, events, visitors from click_rollups \
-               where ($1::int8[] is null or link_id = any($1)) \
+               where {links} \
                  and ((hour >= $2 and hour < $3) or (hour >= $4 and hour < $5)) \
                union all \
                select kind, channel, dimension, value, events, visitors from click_rollups_daily \
-               where ($1::int8[] is null or link_id = any($1)) and day >= $6 and day < $7) r \
+               where {links} and day >= $6 and day < $7) r \
          where (kind <> 'human' or ((cardinality($8::text[]) = 0 or channel = any($8)) and not channel = any($9))) \
          group by 1, 2, 3, 4",
-    )
+        links,
+    ))
     .bind(links)
     .bind(split.head.0)
     .bind(split.head.1)
@@ -214,12 +228,12 @@ pub async fn series(
     } else {
         q.push("hour, ").push_bind(tz.to_owned());
         q.push("), channel, sum(events)::int8 from click_rollups where kind = 'human' and dimension = 'all' and ");
-        q.push("(")
-            .push_bind(links.map(<[i64]>::to_vec))
-            .push("::int8[] is null or link_id = any(");
-        q.push_bind(links.map(<[i64]>::to_vec))
-            .push(")) and hour >= ")
-            .push_bind(range.0);
+        if let Some(links) = links {
+            q.push("link_id = any(")
+                .push_bind(links.to_vec())
+                .push(") and ");
+        }
+        q.push("hour >= ").push_bind(range.0);
         q.push(" and hour < ").push_bind(range.1);
         if let Some(f) = filters.iter().find(|(d, _)| *d == Dimension::Channel) {
             push_filter(&mut q, "channel", &f.1);
@@ -237,18 +251,19 @@ pub async fn top_links(
     limit: i64,
 ) -> Result<Vec<(i64, String, i64, i64)>, sqlx::Error> {
     let split = Split::new(range);
-    sqlx::query_as(
+    sqlx::query_as(scoped(
         "select r.link_id, l.slug, sum(r.events)::int8, sum(r.visitors)::int8 \
          from (select link_id, events, visitors from click_rollups \
-               where ($1::int8[] is null or link_id = any($1)) and kind = 'human' and dimension = 'all' \
+               where {links} and kind = 'human' and dimension = 'all' \
                  and ((hour >= $2 and hour < $3) or (hour >= $4 and hour < $5)) \
                union all \
                select link_id, events, visitors from click_rollups_daily \
-               where ($1::int8[] is null or link_id = any($1)) and kind = 'human' and dimension = 'all' \
+               where {links} and kind = 'human' and dimension = 'all' \
                  and day >= $6 and day < $7) r \
          join links l on l.id = r.link_id \
          group by 1, 2 order by 3 desc, 1 limit $8",
-    )
+        links,
+    ))
     .bind(links)
     .bind(split.head.0)
     .bind(split.head.1)
