@@ -4,9 +4,9 @@
 pub mod exports;
 pub mod links;
 pub mod share;
+pub mod stats;
 pub mod tokens;
 pub mod users;
-pub mod stats;
 
 use axum::Router;
 

@@ -398,12 +398,18 @@ async fn variants_share_buttons_and_the_qr_code_are_made_from_the_link_page() {
         .iter()
         .map(|v| v["channel"].as_str().unwrap())
         .collect();
-    assert!(channels.contains(&"whatsapp") && channels.contains(&"qr"), "{channels:?}");
-    assert!(variants["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|v| v["utm"]["campaign"] == "winter26"), "variants inherit the campaign");
+    assert!(
+        channels.contains(&"whatsapp") && channels.contains(&"qr"),
+        "{channels:?}"
+    );
+    assert!(
+        variants["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["utm"]["campaign"] == "winter26"),
+        "variants inherit the campaign"
+    );
     let qr_loaded: Value = b
         .client
         .execute(
@@ -412,8 +418,19 @@ async fn variants_share_buttons_and_the_qr_code_are_made_from_the_link_page() {
         )
         .await
         .unwrap();
-    assert_eq!(qr_loaded, Value::Bool(true), "the QR code image loads with the session");
-    let snippet = b.client.find(Locator::Css("pre.snippet")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        qr_loaded,
+        Value::Bool(true),
+        "the QR code image loads with the session"
+    );
+    let snippet = b
+        .client
+        .find(Locator::Css("pre.snippet"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         snippet.contains("Winter &#60;sale&#62;") && !snippet.contains("<sale>"),
         "the snippet escapes the title: {snippet}"

@@ -277,9 +277,7 @@ pub fn problem_text(t: Tr, problem: &Problem) -> String {
         Problem::TooLong(n) => t.with("problem.too_long", "n", n),
         Problem::ControlCharacter => t.get("problem.control").into(),
         Problem::TooManyTags => t.get("problem.tags").into(),
-        Problem::UnknownChannel | Problem::UnknownVariantChannel => {
-            t.get("problem.channel").into()
-        }
+        Problem::UnknownChannel | Problem::UnknownVariantChannel => t.get("problem.channel").into(),
         Problem::ExpiryInPast => t.get("problem.expiry_past").into(),
         Problem::InvalidTime => t.get("problem.time").into(),
         Problem::ImageNotHttps => t.get("problem.image_https").into(),

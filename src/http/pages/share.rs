@@ -89,8 +89,15 @@ pub async fn create_variants(
     if channels.is_empty() {
         return Ok(flash::redirect(&back, "flash.error_no_channel", ""));
     }
-    match links.create_variants(id, &channels, Some(page.user.id)).await {
-        Ok(all) => Ok(flash::redirect(&back, "flash.variants_created", &all.len().to_string())),
+    match links
+        .create_variants(id, &channels, Some(page.user.id))
+        .await
+    {
+        Ok(all) => Ok(flash::redirect(
+            &back,
+            "flash.variants_created",
+            &all.len().to_string(),
+        )),
         Err(LinkError::Invalid(_)) => Ok(flash::redirect(&back, "flash.error_variants", "")),
         Err(e) => Err(e.into()),
     }
