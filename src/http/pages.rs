@@ -50,7 +50,10 @@ pub fn router() -> Router<AppState> {
             get(links::confirm_delete).post(links::delete),
         )
         .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{id}", get(admin::user).post(admin::change_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::user).post(admin::change_user),
+        )
         .route(
             "/admin/tokens",
             get(admin::tokens::list).post(admin::tokens::create),

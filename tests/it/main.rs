@@ -18,6 +18,7 @@ mod harness;
 mod link_edits;
 mod loopback;
 mod ops;
+mod pages_admin;
 mod pages_links;
 mod readme;
 mod redirect;

@@ -102,8 +102,22 @@ pub async fn change_password(
         vec![("confirm_password", t.get("account.error_confirm"))]
     } else {
         let current = Some(form.current_password.as_str());
-        match accounts::change_own_password(&state.pool, &page.user, current, &form.new_password, keep).await {
-            Ok(_) => return Ok(flash::redirect("/account", "flash.account.password_changed", "")),
+        match accounts::change_own_password(
+            &state.pool,
+            &page.user,
+            current,
+            &form.new_password,
+            keep,
+        )
+        .await
+        {
+            Ok(_) => {
+                return Ok(flash::redirect(
+                    "/account",
+                    "flash.account.password_changed",
+                    "",
+                ));
+            }
             Err(UserError::WeakPassword) => vec![("new_password", t.get("admin.error_password"))],
             Err(e) => field_errors(t, vec![e])?,
         }
@@ -127,10 +141,17 @@ pub async fn set_language(
 ) -> Result<Response, PageError> {
     let language = match form.language.as_str() {
         "" => None,
-        code => Some(code.parse::<Language>().map_err(|_| PageError::BadRequest)?),
+        code => Some(
+            code.parse::<Language>()
+                .map_err(|_| PageError::BadRequest)?,
+        ),
     };
     accounts::set_language(&state.pool, page.user.id, language).await?;
-    Ok(flash::redirect("/account", "flash.account.language_changed", ""))
+    Ok(flash::redirect(
+        "/account",
+        "flash.account.language_changed",
+        "",
+    ))
 }
 
 /// Body of `POST /account/tokens`.
@@ -147,7 +168,12 @@ pub async fn create_token(
     PageForm(form): PageForm<TokenForm>,
 ) -> Result<Response, PageError> {
     match accounts::create_token(&state.pool, &page.user, &form.name).await {
-        Ok(created) => Ok(created_page(page.chrome.at("account"), &page.user, created, "/account")),
+        Ok(created) => Ok(created_page(
+            page.chrome.at("account"),
+            &page.user,
+            created,
+            "/account",
+        )),
         Err(e @ UserError::InvalidTokenName) => {
             let errors = field_errors(page.chrome.t, vec![e])?;
             let page = account_page(&state, page, errors).await?;
@@ -165,7 +191,11 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     match store::revoke_token(&state.pool, id, Some(page.user.id)).await {
-        Ok(()) => Ok(flash::redirect("/account", "flash.account.token_revoked", "")),
+        Ok(()) => Ok(flash::redirect(
+            "/account",
+            "flash.account.token_revoked",
+            "",
+        )),
         Err(UserError::TokenNotFound) => Err(PageError::NotFound),
         Err(e) => Err(e.into()),
     }

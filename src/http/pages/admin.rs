@@ -129,7 +129,11 @@ pub async fn create_user(
         Err(errors) => Err(errors),
     };
     match created {
-        Ok(user) => Ok(flash::redirect("/admin/users", "flash.admin.user_added", &user.email)),
+        Ok(user) => Ok(flash::redirect(
+            "/admin/users",
+            "flash.admin.user_added",
+            &user.email,
+        )),
         Err(errors) => {
             let errors = field_errors(page.chrome.t, errors)?;
             let page = users_page(&state.pool, page.chrome, form, errors).await?;
@@ -224,12 +228,23 @@ pub async fn change_user(
         _ => return Err(PageError::BadRequest),
     };
     let disabled = form.enabled.map(|e| !e);
-    let changed = match UserPatch::parse(form.role.as_deref(), disabled, None, form.password.as_deref()) {
-        Ok(patch) => accounts::update_user(&state.pool, id, patch).await.map_err(|e| vec![e]),
+    let changed = match UserPatch::parse(
+        form.role.as_deref(),
+        disabled,
+        None,
+        form.password.as_deref(),
+    ) {
+        Ok(patch) => accounts::update_user(&state.pool, id, patch)
+            .await
+            .map_err(|e| vec![e]),
         Err(errors) => Err(errors),
     };
     match changed {
-        Ok(user) => Ok(flash::redirect(&format!("/admin/users/{id}"), flash_key, &user.email)),
+        Ok(user) => Ok(flash::redirect(
+            &format!("/admin/users/{id}"),
+            flash_key,
+            &user.email,
+        )),
         Err(errors) => {
             let errors = field_errors(page.chrome.t, errors)?;
             let user = store::find(&state.pool, id).await?;

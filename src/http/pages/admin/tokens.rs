@@ -127,7 +127,12 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let owner = store::find(&state.pool, form.user_id).await?;
     match accounts::create_token(&state.pool, &owner, &form.name).await {
-        Ok(created) => Ok(created_page(page.chrome.at("admin"), &owner, created, "/admin/tokens")),
+        Ok(created) => Ok(created_page(
+            page.chrome.at("admin"),
+            &owner,
+            created,
+            "/admin/tokens",
+        )),
         Err(e @ UserError::InvalidTokenName) => {
             let errors = field_errors(page.chrome.t, vec![e])?;
             let page = tokens_page(&state.pool, page.chrome, form.name, errors).await?;
@@ -144,11 +149,15 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
-    let info = store::find_token(&state.pool, id).await.map_err(|_| PageError::NotFound)?;
+    let info = store::find_token(&state.pool, id)
+        .await
+        .map_err(|_| PageError::NotFound)?;
     match store::revoke_token(&state.pool, id, None).await {
-        Ok(()) | Err(UserError::TokenNotFound) => {
-            Ok(flash::redirect("/admin/tokens", "flash.admin.token_revoked", &info.name))
-        }
+        Ok(()) | Err(UserError::TokenNotFound) => Ok(flash::redirect(
+            "/admin/tokens",
+            "flash.admin.token_revoked",
+            &info.name,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -167,7 +176,12 @@ pub struct TokenCreatedPage {
 }
 
 /// The secret's page, never cached.
-pub fn created_page(chrome: Chrome, owner: &User, created: CreatedToken, back: &'static str) -> Response {
+pub fn created_page(
+    chrome: Chrome,
+    owner: &User,
+    created: CreatedToken,
+    back: &'static str,
+) -> Response {
     let page = TokenCreatedPage {
         t: chrome.t,
         chrome,
