@@ -6,6 +6,8 @@
 //! Security headers (strict CSP, no framing, nosniff, referrer policy) are
 //! set on every page here; cross-site form posts are refused in `http.rs`.
 
+pub mod account;
+pub mod admin;
 pub mod flash;
 pub mod form;
 pub mod link_view;
@@ -48,6 +50,21 @@ pub fn router() -> Router<AppState> {
             get(links::confirm_delete).post(links::delete),
         )
         .route("/links/{id}/variants", post(share::create_variants))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::user).post(admin::change_user),
+        )
+        .route(
+            "/admin/tokens",
+            get(admin::tokens::list).post(admin::tokens::create),
+        )
+        .route("/admin/tokens/{id}/revoke", post(admin::tokens::revoke))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/language", post(account::set_language))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/assets/{name}", get(assets::serve))
         .into_router()
         .layer(middleware::from_fn(super::error::page::render_failures))

@@ -19,6 +19,7 @@ mod harness;
 mod link_edits;
 mod loopback;
 mod ops;
+mod pages_admin;
 mod pages_links;
 mod preview_cards;
 mod qr;
