@@ -184,7 +184,6 @@ pub async fn seed(
     utm: [Option<Text>; 3],
     (count, days, seed): (u64, u32, u64),
 ) -> Result<Seeded, sqlx::Error> {
-    let mut rng = StdRng::seed_from_u64(seed);
     let end = OffsetDateTime::now_utc();
     let span = Duration::days(i64::from(days.max(1)));
     let start = end - span;
@@ -192,24 +191,40 @@ pub async fn seed(
     let visitors = (count / 3).max(1);
     let texts = Texts::new(&utm);
     let began = Instant::now();
+    // The batches are made on a thread of their own, a couple ahead of the
+    // writes (as the writer goes on receiving and enriching while a write
+    // is in flight): the write of one batch overlaps the making of the next.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let maker = tokio::task::spawn_blocking(move || {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut made = 0;
+        while made < count {
+            let n = BATCH.min((count - made) as usize);
+            let records = (0..n)
+                .map(|i| {
+                    let at = start + step * (made + i as u64) as f64;
+                    texts.record(&mut rng, link_id, at, visitors)
+                })
+                .collect();
+            if tx.blocking_send(Batch::new(records)).is_err() {
+                return;
+            }
+            made += n as u64;
+        }
+    });
     let mut written = 0;
-    while written < count {
-        let n = BATCH.min((count - written) as usize);
-        let records = (0..n)
-            .map(|i| {
-                let at = start + step * (written + i as u64) as f64;
-                texts.record(&mut rng, link_id, at, visitors)
-            })
-            .collect();
-        let batch = Batch::new(records);
+    while let Some(batch) = rx.recv().await {
         store::write_batch(pool, &batch, |_| {
             Err(std::io::Error::other(
                 "the database refused synthetic clicks",
             ))
         })
         .await?;
-        written += n as u64;
+        written += batch.records.len() as u64;
     }
+    maker
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?;
     Ok(Seeded {
         requests: written,
         seconds: began.elapsed().as_secs_f64(),

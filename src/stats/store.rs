@@ -1,13 +1,18 @@
 //! The SQL of the stats read side: the range in the query's time zone, the
-//! links of a scope, and the aggregates — from `click_rollups`, or from raw
-//! `clicks` when a filter needs them. Reads only; every statement is bounded
-//! by the scope's links and the time range.
+//! links of a scope, and the aggregates — from the rollups ([`rollups`]),
+//! or from raw `clicks` when a filter needs them ([`raw`]). Reads only;
+//! every statement is bounded by the scope's links and the time range.
 
-use futures_util::Stream;
-use sqlx::{PgPool, Postgres, QueryBuilder, postgres::PgRow};
+mod raw;
+mod rollups;
+
+use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{Bound, Dimension, Filter, Interval, Scope, StatsError};
+pub use raw::{click_rows, raw_aggregates, raw_series};
+pub use rollups::{rollup_aggregates, series, top_links};
+
+use super::{Bound, Scope, StatsError};
 
 /// One aggregate: requests of a kind and channel with a dimension's value.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -136,201 +141,6 @@ impl Split {
             }
         }
     }
-}
-
-/// A statement with `{links}` replaced by the scope's condition on `$1`
-/// (`link_id = any($1)`, or none for the workspace): a plan that reads
-/// `$1 is null or …` could not use the link index once PostgreSQL switches
-/// to a generic plan.
-fn scoped(sql: &'static str, links: Option<&[i64]>) -> sqlx::AssertSqlSafe<String> {
-    let condition = if links.is_some() {
-        "link_id = any($1)"
-    } else {
-        "$1::int8[] is null"
-    };
-    sqlx::AssertSqlSafe(sql.replace("{links}", condition))
-}
-
-/// Every aggregate of the range from the rollups (humans of the channels
-/// the filter keeps, and every other kind), summed over the range.
-pub async fn rollup_aggregates(
-    pool: &PgPool,
-    links: Option<&[i64]>,
-    range: (OffsetDateTime, OffsetDateTime),
-    channels: Option<&Filter>,
-) -> Result<Vec<Aggregate>, sqlx::Error> {
-    let (include, exclude) = channel_lists(channels);
-    let split = Split::new(range);
-    sqlx::query_as(scoped(
-        "select kind, channel, dimension, value, sum(events)::int8 as events, sum(visitors)::int8 as visitors \
-         from (select kind, channel, dimension, value, events, visitors from click_rollups \
-               where {links} \
-                 and ((hour >= $2 and hour < $3) or (hour >= $4 and hour < $5)) \
-               union all \
-               select kind, channel, dimension, value, events, visitors from click_rollups_daily \
-               where {links} and day >= $6 and day < $7) r \
-         where (kind <> 'human' or ((cardinality($8::text[]) = 0 or channel = any($8)) and not channel = any($9))) \
-         group by 1, 2, 3, 4",
-        links,
-    ))
-    .bind(links)
-    .bind(split.head.0)
-    .bind(split.head.1)
-    .bind(split.tail.0)
-    .bind(split.tail.1)
-    .bind(split.days.0)
-    .bind(split.days.1)
-    .bind(include)
-    .bind(exclude)
-    .fetch_all(pool)
-    .await
-}
-
-/// The human aggregates of the range counted from raw `clicks`, for
-/// filters on dimensions the rollups cannot combine. Visitors are distinct
-/// (link, UTC day, visitor) per value.
-pub async fn raw_aggregates(
-    pool: &PgPool,
-    links: Option<&[i64]>,
-    (from, to): (OffsetDateTime, OffsetDateTime),
-    filters: &[(Dimension, Filter)],
-) -> Result<Vec<Aggregate>, sqlx::Error> {
-    let mut q = QueryBuilder::<Postgres>::new(
-        "select 'human' as kind, coalesce(channel, '') as channel, d.dimension, coalesce(d.value, '') as value, \
-         count(*) as events, count(distinct (link_id, (occurred_at at time zone 'UTC')::date, visitor_hash)) \
-         filter (where visitor_hash is not null) as visitors \
-         from clicks cross join lateral (values ('all', null::text)",
-    );
-    for d in Dimension::BREAKDOWNS {
-        q.push(format_args!(", ('{}', {})", d.field(), d.column()));
-    }
-    q.push(") as d(dimension, value) where ");
-    raw_conditions(&mut q, links, (from, to), filters);
-    q.push(" group by 1, 2, 3, 4");
-    q.build_query_as().fetch_all(pool).await
-}
-
-/// Human clicks per bucket and channel (`date_trunc` in the time zone).
-pub async fn series(
-    pool: &PgPool,
-    links: Option<&[i64]>,
-    range: (OffsetDateTime, OffsetDateTime),
-    (interval, tz): (Interval, &str),
-    filters: &[(Dimension, Filter)],
-    raw: bool,
-) -> Result<Vec<(OffsetDateTime, String, i64)>, sqlx::Error> {
-    let mut q = QueryBuilder::<Postgres>::new("select date_trunc(");
-    q.push_bind(interval.as_str()).push(", ");
-    if raw {
-        q.push("occurred_at, ").push_bind(tz.to_owned());
-        q.push("), coalesce(channel, ''), count(*) from clicks where ");
-        raw_conditions(&mut q, links, range, filters);
-    } else {
-        q.push("hour, ").push_bind(tz.to_owned());
-        q.push("), channel, sum(events)::int8 from click_rollups where kind = 'human' and dimension = 'all' and ");
-        if let Some(links) = links {
-            q.push("link_id = any(")
-                .push_bind(links.to_vec())
-                .push(") and ");
-        }
-        q.push("hour >= ").push_bind(range.0);
-        q.push(" and hour < ").push_bind(range.1);
-        if let Some(f) = filters.iter().find(|(d, _)| *d == Dimension::Channel) {
-            push_filter(&mut q, "channel", &f.1);
-        }
-    }
-    q.push(" group by 1, 2 order by 1, 2");
-    q.build_query_as().fetch_all(pool).await
-}
-
-/// The top human links of the range: (id, slug, clicks, visitors).
-pub async fn top_links(
-    pool: &PgPool,
-    links: Option<&[i64]>,
-    range: (OffsetDateTime, OffsetDateTime),
-    limit: i64,
-) -> Result<Vec<(i64, String, i64, i64)>, sqlx::Error> {
-    let split = Split::new(range);
-    sqlx::query_as(scoped(
-        "select r.link_id, l.slug, sum(r.events)::int8, sum(r.visitors)::int8 \
-         from (select link_id, events, visitors from click_rollups \
-               where {links} and kind = 'human' and dimension = 'all' \
-                 and ((hour >= $2 and hour < $3) or (hour >= $4 and hour < $5)) \
-               union all \
-               select link_id, events, visitors from click_rollups_daily \
-               where {links} and kind = 'human' and dimension = 'all' \
-                 and day >= $6 and day < $7) r \
-         join links l on l.id = r.link_id \
-         group by 1, 2 order by 3 desc, 1 limit $8",
-        links,
-    ))
-    .bind(links)
-    .bind(split.head.0)
-    .bind(split.head.1)
-    .bind(split.tail.0)
-    .bind(split.tail.1)
-    .bind(split.days.0)
-    .bind(split.days.1)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-fn raw_conditions(
-    q: &mut QueryBuilder<Postgres>,
-    links: Option<&[i64]>,
-    (from, to): (OffsetDateTime, OffsetDateTime),
-    filters: &[(Dimension, Filter)],
-) {
-    q.push("occurred_at >= ").push_bind(from);
-    q.push(" and occurred_at < ").push_bind(to);
-    if let Some(links) = links {
-        q.push(" and link_id = any(")
-            .push_bind(links.to_vec())
-            .push(")");
-    }
-    for (d, f) in filters {
-        push_filter(q, d.column(), f);
-    }
-}
-
-/// `and coalesce(col, '') = any(include) and not coalesce(col, '') = any(exclude)`;
-/// `col` is one of [`Dimension::column`], never user input.
-fn push_filter(q: &mut QueryBuilder<Postgres>, column: &'static str, f: &Filter) {
-    if !f.include.is_empty() {
-        q.push(format_args!(" and coalesce({column}, '') = any("));
-        q.push_bind(f.include.clone()).push(")");
-    }
-    if !f.exclude.is_empty() {
-        q.push(format_args!(" and not coalesce({column}, '') = any("));
-        q.push_bind(f.exclude.clone()).push(")");
-    }
-}
-
-fn channel_lists(f: Option<&Filter>) -> (Vec<String>, Vec<String>) {
-    f.map(|f| (f.include.clone(), f.exclude.clone()))
-        .unwrap_or_default()
-}
-
-/// A link's human clicks in the range, oldest first, every column as text
-/// in the order of the clicks export (the visitor hash is never read).
-pub fn click_rows(
-    pool: &PgPool,
-    link_id: i64,
-    (from, to): (OffsetDateTime, OffsetDateTime),
-) -> impl Stream<Item = Result<PgRow, sqlx::Error>> + Send + '_ {
-    sqlx::query(
-        "select id::text, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
-         link_id::text, method, user_agent, referer, sec_fetch_site, sec_fetch_mode, sec_fetch_dest, \
-         sec_fetch_user, purpose, accept_language, dnt::text, gpc::text, channel, source, inapp, \
-         array_to_string(evidence, ' '), browser, os, device, country, region, city, referrer_host, \
-         utm_source, utm_medium, utm_campaign \
-         from clicks where link_id = $1 and occurred_at >= $2 and occurred_at < $3 order by occurred_at",
-    )
-    .bind(link_id)
-    .bind(from)
-    .bind(to)
-    .fetch(pool)
 }
 
 #[cfg(test)]

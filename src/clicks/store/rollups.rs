@@ -16,7 +16,8 @@ use crate::clicks::{
 
 /// The conflict clause of a rollup upsert: events and visitors add up.
 /// `add_on_conflict!()` for `click_rollups`, `add_on_conflict!(daily)` for
-/// `click_rollups_daily`.
+/// `click_rollups_daily`, `(workspace)` and `(workspace_daily)` for the
+/// workspace-wide tables.
 macro_rules! add_on_conflict {
     () => {
         " on conflict (link_id, dimension, hour, kind, channel, value) do update set \
@@ -27,6 +28,16 @@ macro_rules! add_on_conflict {
         " on conflict (link_id, dimension, day, kind, channel, value) do update set \
          events = click_rollups_daily.events + excluded.events, \
          visitors = click_rollups_daily.visitors + excluded.visitors"
+    };
+    (workspace) => {
+        " on conflict (dimension, hour, kind, channel, value) do update set \
+         events = workspace_rollups.events + excluded.events, \
+         visitors = workspace_rollups.visitors + excluded.visitors"
+    };
+    (workspace_daily) => {
+        " on conflict (dimension, day, kind, channel, value) do update set \
+         events = workspace_rollups_daily.events + excluded.events, \
+         visitors = workspace_rollups_daily.visitors + excluded.visitors"
     };
 }
 pub(crate) use add_on_conflict;
@@ -76,20 +87,23 @@ async fn first_visits(
     }
     // The hash covers the link and the day: its first 8 bytes are the key.
     let mut by_key: HashMap<i64, usize, foldhash::fast::RandomState> = HashMap::default();
-    let (mut visitors, mut days) = (Vec::new(), Vec::new());
+    let mut keys = Vec::with_capacity(earliest.len());
     for (&(_, day, hash), &i) in &earliest {
         let key = ledger_key(&hash);
         if by_key.insert(key, i).is_none() {
-            visitors.push(key);
-            days.push(day);
+            keys.push((day, key));
         }
     }
+    // In key order: each insert lands just after the previous one in the
+    // (day, visitor) index.
+    keys.sort_unstable();
+    let (days, visitors): (Vec<Date>, Vec<i64>) = keys.into_iter().unzip();
     let fresh: Vec<i64> = sqlx::query_scalar(
-        "insert into visitor_days (visitor, day) select * from unnest($1::int8[], $2::date[]) \
+        "insert into visitor_days (day, visitor) select * from unnest($1::date[], $2::int8[]) \
          on conflict do nothing returning visitor",
     )
-    .bind(visitors)
     .bind(days)
+    .bind(visitors)
     .fetch_all(&mut *conn)
     .await?;
     for key in fresh {
@@ -109,7 +123,8 @@ pub fn ledger_key(hash: &[u8; visitor::HASH_BYTES]) -> i64 {
 
 /// Adds folded rows (already unique and sorted by key).
 async fn upsert(conn: &mut PgConnection, rows: &[RollupRow]) -> Result<(), sqlx::Error> {
-    // The hourly rows, and the same summed per UTC day.
+    // The hourly rows, the same summed per UTC day, and both summed over
+    // the workspace.
     sqlx::query(concat!(
         "with r as (select * from unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], \
          $5::text[], $6::int8[], $7::int8[]) as t(link, h, ch, dim, val, ev, vis)), \
@@ -120,6 +135,13 @@ async fn upsert(conn: &mut PgConnection, rows: &[RollupRow]) -> Result<(), sqlx:
          select link, (h at time zone 'UTC')::date, 'human', ch, dim, val, sum(ev), sum(vis) from r \
          group by 1, 2, 3, 4, 5, 6 order by 1, 5, 2, 3, 4, 6",
         add_on_conflict!(daily),
+        "), workspace as (insert into workspace_rollups (hour, kind, channel, dimension, value, events, visitors) \
+         select h, 'human', ch, dim, val, sum(ev), sum(vis) from r group by 1, 2, 3, 4, 5 order by 4, 1, 2, 3, 5",
+        add_on_conflict!(workspace),
+        "), workspace_daily as (insert into workspace_rollups_daily (day, kind, channel, dimension, value, events, visitors) \
+         select (h at time zone 'UTC')::date, 'human', ch, dim, val, sum(ev), sum(vis) from r \
+         group by 1, 2, 3, 4, 5 order by 4, 1, 2, 3, 5",
+        add_on_conflict!(workspace_daily),
         ") select 1"
     ))
     .bind(rows.iter().map(|r| r.link_id).collect::<Vec<_>>())
@@ -164,9 +186,12 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
     let from = from.replace_time(time::Time::MIDNIGHT);
     let mut tx = pool.begin().await?;
     // Rollups are written by batch writers meanwhile: hold them off.
-    sqlx::query("lock table click_rollups, click_rollups_daily in exclusive mode")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "lock table click_rollups, click_rollups_daily, workspace_rollups, workspace_rollups_daily \
+         in exclusive mode",
+    )
+    .execute(&mut *tx)
+    .await?;
     let mut rows = 0;
     for (kinds, source, time_col) in [
         ("{human}", "clicks", "occurred_at"),
@@ -211,6 +236,14 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
         .bind(since)
         .execute(&mut *tx)
         .await?;
+        // The workspace rows: the per-link rows summed.
+        for statement in REBUILD_WORKSPACE {
+            sqlx::query(statement)
+                .bind(kinds)
+                .bind(since)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(Rebuilt { from, rows })
@@ -246,3 +279,17 @@ insert into click_rollups (link_id, hour, kind, channel, dimension, value, event
 select link_id, date_trunc('hour', occurred_at, 'UTC'), kind, '', d.dimension, coalesce(d.value, ''), count(*) \
 from filtered_requests cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value) \
 where occurred_at >= $1 group by 1, 2, 3, 4, 5, 6";
+
+/// The workspace rows of kinds $1 since $2 (a UTC midnight), from the
+/// per-link rows.
+const REBUILD_WORKSPACE: [&str; 4] = [
+    "delete from workspace_rollups where kind = any($1::text[]) and hour >= $2",
+    "insert into workspace_rollups (hour, kind, channel, dimension, value, events, visitors) \
+     select hour, kind, channel, dimension, value, sum(events), sum(visitors) from click_rollups \
+     where kind = any($1::text[]) and hour >= $2 group by 1, 2, 3, 4, 5",
+    "delete from workspace_rollups_daily where kind = any($1::text[]) \
+     and day >= ($2 at time zone 'UTC')::date",
+    "insert into workspace_rollups_daily (day, kind, channel, dimension, value, events, visitors) \
+     select day, kind, channel, dimension, value, sum(events), sum(visitors) from click_rollups_daily \
+     where kind = any($1::text[]) and day >= ($2 at time zone 'UTC')::date group by 1, 2, 3, 4, 5",
+];
