@@ -95,6 +95,11 @@ fn write_key(key: &mut Vec<u8>, s: &Signals<'_>, link: &LinkFacts<'_>) {
         SlugKind::Generated => 0,
         SlugKind::Custom => 1,
     });
+    // Only whether Accept-Language was sent is read; the network by its id.
+    key.push(u8::from(s.accept_language.is_some()) | u8::from(s.complete) << 1);
+    let network = s.network.map(|n| n.id).unwrap_or_default();
+    key.extend_from_slice(&(network.len() as u32).to_le_bytes());
+    key.extend_from_slice(network.as_bytes());
 }
 
 #[cfg(test)]
