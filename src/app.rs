@@ -20,6 +20,7 @@ use tokio::{
 };
 
 use crate::{
+    asn::{self, AsnDb},
     attribution::{Classifier, ClassifierConfig},
     clicks::{
         ClickSender, enrich::Enricher, previews, spool::Spool, store as click_store, visitor,
@@ -111,6 +112,7 @@ impl App {
             own_hosts: domains.hosts(),
         }));
         let geo = Arc::new(GeoDb::open(geo_path(&settings)));
+        let asn = Arc::new(AsnDb::open(asn_path(&settings)));
         let salts = Salts::local();
         if let Err(e) = visitor::refresh(&pool, &salts).await {
             tracing::warn!(error = %e, "cannot load today's visitor salt; using a local one");
@@ -121,7 +123,8 @@ impl App {
             salts.clone(),
             attribution.preview_window,
         )
-        .keep_referrer_query(attribution.keep_referrer_query);
+        .keep_referrer_query(attribution.keep_referrer_query)
+        .with_asn(asn.clone());
 
         let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
         let (writer_stop, stop_rx) = watch::channel(false);
@@ -149,6 +152,7 @@ impl App {
             tokio::spawn(upkeep_metrics(metrics.clone())),
             tokio::spawn(visitor::keep_fresh(pool.clone(), salts)),
             tokio::spawn(geo::watch(geo, settings.attribution.geo_reload_interval)),
+            tokio::spawn(asn::watch(asn, settings.attribution.geo_reload_interval)),
         ];
         let links = crate::links::Links::new(
             pool.clone(),
@@ -232,6 +236,12 @@ const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The configured geography database, if any.
 pub fn geo_path(settings: &Settings) -> Option<&std::path::Path> {
     let path = settings.attribution.geo_database.as_path();
+    (!path.as_os_str().is_empty()).then_some(path)
+}
+
+/// The configured ASN database, if any.
+pub fn asn_path(settings: &Settings) -> Option<&std::path::Path> {
+    let path = settings.attribution.asn_database.as_path();
     (!path.as_os_str().is_empty()).then_some(path)
 }
 

@@ -12,6 +12,7 @@ mod evidence;
 mod inapp;
 pub mod jsonl;
 pub mod memo;
+mod networks;
 mod previews;
 mod referrers;
 mod rules;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use evidence::{Evidence, UnknownEvidence};
+pub use networks::{Network, NetworkClass};
 pub use previews::preview_app;
 pub use signals::{LinkFacts, RecentPreview, Signals, SlugKind};
 
@@ -188,6 +190,7 @@ pub struct Classifier {
     device: device::DeviceRules,
     referrers: referrers::Referrers,
     words: channel::ChannelWords,
+    networks: networks::Networks,
     preview_window: Duration,
 }
 
@@ -208,6 +211,7 @@ impl Classifier {
             device,
             referrers: referrers::Referrers::new(&config.own_hosts),
             words: channel::ChannelWords::new(),
+            networks: networks::Networks::new(),
             preview_window: config.preview_window,
         }
     }
@@ -244,6 +248,23 @@ impl Classifier {
             evidence.extend(head.then_some(Evidence::MethodHead));
             return non_human(Kind::Bot, None, evidence, Device::Bot);
         }
+        let inapp_package =
+            present(signals.x_requested_with).and_then(|p| self.inapp.app_of_package(p));
+        let referer =
+            present(signals.referer).map(|r| self.referrers.classify(r, &self.apps, &self.inapp));
+        let inapp = inapp_ua.is_some() || inapp_package.is_some();
+        if let Some(evidence) =
+            self.machine_evidence(signals, lower.bytes(), referer.as_ref(), inapp)
+        {
+            // A scanner's network names it, as a preview's app does.
+            let source = match &evidence {
+                Evidence::DatacenterAsn(id) => Some(id.clone()),
+                _ => None,
+            };
+            let mut evidence = vec![evidence];
+            evidence.extend(head.then_some(Evidence::MethodHead));
+            return non_human(Kind::Bot, source, evidence, Device::Bot);
+        }
         let hint = |value: Option<&str>| {
             present(value).map(|v| self.scanner.scan(LowerUa::new(v).bytes()))
         };
@@ -261,11 +282,8 @@ impl Classifier {
             attribution.os = parsed.os.map(str::to_owned);
             return attribution;
         }
-        let inapp_package =
-            present(signals.x_requested_with).and_then(|p| self.inapp.app_of_package(p));
         let inputs = channel::Inputs {
-            referer: present(signals.referer)
-                .map(|r| self.referrers.classify(r, &self.apps, &self.inapp)),
+            referer,
             inapp_ua,
             inapp_package,
             sec_fetch_site: signals.sec_fetch_site,
@@ -286,6 +304,43 @@ impl Classifier {
         }
     }
 
+    /// The listed network (`data/networks.tsv`) of an autonomous system, by number or by a
+    /// word of its organisation's name, for [`Signals::network`].
+    pub fn network(&self, number: u32, organisation: Option<&str>) -> Option<Network> {
+        self.networks.name(number, organisation)
+    }
+
+    /// Requests that no person makes, seen beyond the User-Agent: from a security vendor's
+    /// network, from a hosting network with no sign of a person (a usable Referer, an
+    /// in-app browser), or a Chromium User-Agent without the headers Chromium always sends.
+    fn machine_evidence(
+        &self,
+        signals: &Signals<'_>,
+        lower: &[u8],
+        referer: Option<&referrers::Referer>,
+        inapp: bool,
+    ) -> Option<Evidence> {
+        let usable_referer = referer.is_some_and(|r| *r != referrers::Referer::Invalid);
+        if let Some(network) = signals.network {
+            let person = usable_referer || inapp;
+            if network.class == NetworkClass::Security || !person {
+                return Some(Evidence::DatacenterAsn(network.id.to_owned()));
+            }
+        }
+        // Chromium sends Accept-Language on every request, and Sec-Fetch-* on every one to
+        // a trustworthy (HTTPS or localhost) URL: a script borrowing its User-Agent sends
+        // neither. WebViews and in-app browsers are left alone.
+        let bare = signals.complete
+            && !inapp
+            && !usable_referer
+            && present(signals.accept_language).is_none()
+            && present(signals.sec_fetch_site).is_none()
+            && present(signals.sec_fetch_mode).is_none()
+            && contains(lower, b"chrome/")
+            && !contains(lower, b"; wv)");
+        bare.then(|| Evidence::RequestShape("bare_chromium".to_owned()))
+    }
+
     /// Missing or matching User-Agents are bots (oversized ones were caught earlier).
     fn bot_evidence(
         &self,
@@ -301,6 +356,11 @@ impl Classifier {
             .name(lower.bytes_mut(), scan, inapp)
             .map(Evidence::BotUa)
     }
+}
+
+/// Whether `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// `Sec-Purpose`/`Purpose: prefetch|prerender`, then HEAD.
@@ -334,5 +394,7 @@ fn non_human(
     }
 }
 
+#[cfg(test)]
+mod scanner_cases;
 #[cfg(test)]
 mod tests;

@@ -60,7 +60,9 @@ pub struct AttributionSettings {
     pub preview_window: Duration,
     /// `.mmdb` path; empty for none.
     pub geo_database: PathBuf,
-    /// How often the `.mmdb` file is checked for changes.
+    /// ASN `.mmdb` path (GeoLite2-ASN, DB-IP ASN Lite); empty for none.
+    pub asn_database: PathBuf,
+    /// How often the `.mmdb` files are checked for changes.
     #[serde(with = "humantime_serde")]
     pub geo_reload_interval: Duration,
     /// Retention of the bot/prefetch ledger.

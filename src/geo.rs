@@ -35,7 +35,7 @@ pub struct GeoDb {
 /// with the mtime because a copy that preserves mtimes (`cp -p`, rsync) of a
 /// different file would otherwise go unnoticed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
+pub(crate) struct Stamp {
     modified: SystemTime,
     len: u64,
 }
@@ -178,7 +178,7 @@ pub async fn watch(db: Arc<GeoDb>, every: Duration) {
 }
 
 /// The file's current stamp, or `None` when it cannot be stat'ed.
-fn stamp(path: &Path) -> Option<Stamp> {
+pub(crate) fn stamp(path: &Path) -> Option<Stamp> {
     let meta = fs::metadata(path).ok()?;
     Some(Stamp {
         modified: meta.modified().ok()?,
@@ -201,7 +201,7 @@ fn load(path: &Path) -> Result<Reader<Vec<u8>>, maxminddb::MaxMindDbError> {
 /// Whether `ip` can have a public location. Private, loopback, link-local,
 /// unspecified and multicast addresses are skipped: a database could hold
 /// them (by mistake or as a placeholder) and they would then lie.
-fn is_public(ip: IpAddr) -> bool {
+pub(crate) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             !(v4.is_private()

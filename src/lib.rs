@@ -3,6 +3,8 @@
 
 /// Start-up, background tasks and graceful shutdown.
 pub mod app;
+/// Country, region and city from a MaxMind-format database, in memory.
+pub mod asn;
 /// The pure classifier: kind, channel, source, evidence of a request.
 pub mod attribution;
 /// The command line.
@@ -13,7 +15,6 @@ pub mod clicks;
 pub mod config;
 /// Served domains and short URLs.
 pub mod domains;
-/// Country, region and city from a MaxMind-format database, in memory.
 pub mod geo;
 /// Routes, handlers and middleware.
 pub mod http;

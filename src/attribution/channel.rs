@@ -93,10 +93,14 @@ pub(crate) fn decide(inputs: &Inputs<'_>, words: &ChannelWords, apps: &Apps) -> 
     let decided = from_referer(inputs.referer.as_ref())
         .or_else(|| from_qr(inputs.link, words))
         .or_else(|| from_private_signals(&signals))
-        .unwrap_or(Decision {
+        .unwrap_or_else(|| Decision {
             channel: Channel::Direct,
             source: None,
-            evidence: vec![Evidence::NoReferer],
+            evidence: vec![if withheld(inputs.sec_fetch_site) {
+                Evidence::RefererWithheld
+            } else {
+                Evidence::NoReferer
+            }],
         });
     let mut evidence = decided.evidence;
     for (signal, _) in signals {
@@ -111,6 +115,15 @@ pub(crate) fn decide(inputs: &Inputs<'_>, words: &ChannelWords, apps: &Apps) -> 
         evidence,
         ..decided
     }
+}
+
+/// Whether `Sec-Fetch-Site` says another page led here (`cross-site`, `same-site`): with
+/// no Referer, that page withheld its address (`referrerpolicy="no-referrer"`,
+/// `rel=noreferrer`); the click stays `direct`, for want of a source.
+fn withheld(sec_fetch_site: Option<&str>) -> bool {
+    present(sec_fetch_site).is_some_and(|site| {
+        site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site")
+    })
 }
 
 /// Rungs 1–2: a Referer decides (internal, then the referrer tables).

@@ -46,6 +46,15 @@ pub enum Evidence {
     SecFetchSiteNoneGeneratedSlug,
     /// `no_referer`: no Referer and no private-share signal (direct).
     NoReferer,
+    /// `datacenter_asn:<network>`: from a security vendor's network, or a hosting network
+    /// with no sign of a person (`data/networks.tsv`).
+    DatacenterAsn(String),
+    /// `request_shape:<shape>`: headers no browser of that User-Agent sends together.
+    RequestShape(String),
+    /// `referer_withheld`: direct, but `Sec-Fetch-Site` says the navigation came from
+    /// another page (cross-site or same-site) that withheld its address
+    /// (`referrerpolicy="no-referrer"`, `rel=noreferrer`).
+    RefererWithheld,
 }
 
 impl fmt::Display for Evidence {
@@ -71,6 +80,9 @@ impl fmt::Display for Evidence {
                 f.write_str("sec_fetch_site_none+generated_slug")
             }
             Evidence::NoReferer => f.write_str("no_referer"),
+            Evidence::RefererWithheld => f.write_str("referer_withheld"),
+            Evidence::DatacenterAsn(v) => write!(f, "datacenter_asn:{v}"),
+            Evidence::RequestShape(v) => write!(f, "request_shape:{v}"),
         }
     }
 }
@@ -99,6 +111,7 @@ impl FromStr for Evidence {
             "referer_invalid" => Some(Evidence::RefererInvalid),
             "sec_fetch_site_none+generated_slug" => Some(Evidence::SecFetchSiteNoneGeneratedSlug),
             "no_referer" => Some(Evidence::NoReferer),
+            "referer_withheld" => Some(Evidence::RefererWithheld),
             _ => None,
         };
         if let Some(evidence) = unit {
@@ -120,6 +133,8 @@ impl FromStr for Evidence {
             "utm_medium" => Evidence::UtmMedium(value),
             "utm_source" => Evidence::UtmSource(value),
             "recent_preview" => Evidence::RecentPreview(value),
+            "datacenter_asn" => Evidence::DatacenterAsn(value),
+            "request_shape" => Evidence::RequestShape(value),
             _ => return Err(UnknownEvidence(s.to_owned())),
         })
     }
@@ -163,6 +178,9 @@ mod tests {
             Evidence::RecentPreview("telegram".into()),
             Evidence::SecFetchSiteNoneGeneratedSlug,
             Evidence::NoReferer,
+            Evidence::RefererWithheld,
+            Evidence::DatacenterAsn("proofpoint".into()),
+            Evidence::RequestShape("bare_chromium".into()),
         ];
         for evidence in all {
             let json = serde_json::to_string(&evidence).unwrap();

@@ -137,6 +137,9 @@ fn classify_line(
         sec_ch_ua_mobile: header("sec-ch-ua-mobile"),
         sec_ch_ua_platform: header("sec-ch-ua-platform"),
         x_requested_with: header("x-requested-with"),
+        accept_language: header("accept-language"),
+        network: None,
+        complete: false,
     };
     let a = classifier.classify(&signals, &facts, &previews);
     let out = Output {

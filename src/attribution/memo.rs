@@ -95,6 +95,11 @@ fn write_key(key: &mut Vec<u8>, s: &Signals<'_>, link: &LinkFacts<'_>) {
         SlugKind::Generated => 0,
         SlugKind::Custom => 1,
     });
+    // Only whether Accept-Language was sent is read; the network by its id.
+    key.push(u8::from(s.accept_language.is_some()) | u8::from(s.complete) << 1);
+    let network = s.network.map(|n| n.id).unwrap_or_default();
+    key.extend_from_slice(&(network.len() as u32).to_le_bytes());
+    key.extend_from_slice(network.as_bytes());
 }
 
 #[cfg(test)]
@@ -103,6 +108,7 @@ mod tests {
     use std::time::Duration;
 
     const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
     const WHATSAPP_IN_APP: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36 WhatsApp/2.24.10.85";
 
     #[test]
@@ -142,6 +148,26 @@ mod tests {
                 referer: Some(IPHONE),
                 ..base
             },
+            // The network, completeness and Accept-Language's presence count.
+            Signals {
+                network: classifier.network(16509, None),
+                ..base
+            },
+            Signals {
+                network: classifier.network(1, Some("Proofpoint, Inc.")),
+                ..base
+            },
+            Signals {
+                user_agent: Some(CHROME),
+                complete: true,
+                ..base
+            },
+            Signals {
+                user_agent: Some(CHROME),
+                complete: true,
+                accept_language: Some("fr"),
+                ..base
+            },
         ];
         let links = [
             LinkFacts::default(),
@@ -165,6 +191,14 @@ mod tests {
                 }
             }
         }
+        assert_eq!(memo.seen.len(), variants.len() * links.len());
+        // Only Accept-Language's presence is read: another value is the same shape.
+        let french = variants[variants.len() - 1];
+        let german = Signals {
+            accept_language: Some("de"),
+            ..french
+        };
+        memo.classify(&classifier, &german, &links[0], &[], |a| a);
         assert_eq!(memo.seen.len(), variants.len() * links.len());
     }
 

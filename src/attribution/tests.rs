@@ -165,6 +165,9 @@ fn channel_precedence_is_internal_referrer_qr_dark_social_direct() {
         Case { name: "stronger signal wins, the rest is kept in order", signals: Signals { sec_fetch_site: Some("none"), ..get(MESSENGER_ANDROID) }, link: whatsapp_link, previews: vec![preview("telegram", 10)], kind: Kind::Human, channel: Some(Channel::DarkSocial), source: Some("messenger"), evidence: &[ "inapp_ua:messenger", "declared_channel:whatsapp", "recent_preview:telegram", "sec_fetch_site_none+generated_slug", ] },
         Case { name: "an invalid referer counts as absent", signals: Signals { referer: Some("about:blank"), ..get(IPHONE_SAFARI) }, link: whatsapp_link, previews: vec![], kind: Kind::Human, channel: Some(Channel::DarkSocial), source: Some("whatsapp"), evidence: &["declared_channel:whatsapp", "referer_invalid"] },
         Case { name: "no signal at all", signals: get(WINDOWS_CHROME), link: custom, previews: vec![], kind: Kind::Human, channel: Some(Channel::Direct), source: None, evidence: &["no_referer"] },
+        Case { name: "a cross-site page that withheld its Referer is direct, said so", signals: Signals { sec_fetch_site: Some("cross-site"), ..get(WINDOWS_CHROME) }, link: generated, previews: vec![], kind: Kind::Human, channel: Some(Channel::Direct), source: None, evidence: &["referer_withheld"] },
+        Case { name: "a same-site page too", signals: Signals { sec_fetch_site: Some("Same-Site"), ..get(WINDOWS_CHROME) }, link: custom, previews: vec![], kind: Kind::Human, channel: Some(Channel::Direct), source: None, evidence: &["referer_withheld"] },
+        Case { name: "a withheld Referer does not hide a private-share signal", signals: Signals { sec_fetch_site: Some("cross-site"), ..get(WINDOWS_CHROME) }, link: whatsapp_link, previews: vec![], kind: Kind::Human, channel: Some(Channel::DarkSocial), source: Some("whatsapp"), evidence: &["declared_channel:whatsapp"] },
     ]);
 }
 
@@ -243,6 +246,7 @@ proptest! {
             method: &method, user_agent: h(0), referer: h(1), sec_fetch_site: h(2), sec_fetch_mode: h(3),
             sec_fetch_dest: h(4), sec_fetch_user: h(5), purpose: h(6), sec_ch_ua: h(7),
             sec_ch_ua_mobile: h(8), sec_ch_ua_platform: h(9), x_requested_with: h(10),
+            accept_language: h(11), network: None, complete: custom,
         };
         let facts = LinkFacts {
             declared_channel: link[0].as_deref(), utm_source: link[1].as_deref(), utm_medium: link[2].as_deref(),

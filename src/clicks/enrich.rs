@@ -1,6 +1,7 @@
 //! Enrichment: the step between capture and storage, run by the writer task
-//! (never on the redirect path). It classifies the request (attribution),
-//! looks its IP up (geography), computes the visitor hash, snapshots the
+//! (never on the redirect path). It classifies the request (attribution,
+//! with the network of its IP when an ASN database is configured), looks its
+//! IP up (geography), computes the visitor hash, snapshots the
 //! link's UTM fields — and drops the IP, which goes no further than here.
 //! The classifier reads the full `Referer`; what is stored (and spooled) is
 //! the Referer without its query and fragment, unless
@@ -21,6 +22,7 @@ use super::{
     preview_notices::SeenPreview, visitor::Salts,
 };
 use crate::{
+    asn::AsnDb,
     attribution::{
         self, Attribution, Classifier, Kind, LinkFacts, RecentPreview, Signals, memo::Memo,
     },
@@ -40,6 +42,7 @@ pub struct Enricher {
     memo: Memo<Arc<Shape>>,
     texts: Texts,
     geo: Arc<GeoDb>,
+    asn: Arc<AsnDb>,
     salts: Salts,
     window: Duration,
     // Store the Referer whole (query and fragment included).
@@ -131,6 +134,7 @@ impl Enricher {
             memo: Memo::default(),
             texts: Texts::default(),
             geo,
+            asn: Arc::new(AsnDb::open(None)),
             salts,
             window,
             keep_referrer_query: false,
@@ -142,6 +146,12 @@ impl Enricher {
     /// (`attribution.keep_referrer_query`); by default they are cut off.
     pub fn keep_referrer_query(mut self, keep: bool) -> Enricher {
         self.keep_referrer_query = keep;
+        self
+    }
+
+    /// Looks each request's network up in `asn` (`attribution.asn_database`).
+    pub fn with_asn(mut self, asn: Arc<AsnDb>) -> Enricher {
+        self.asn = asn;
         self
     }
 
@@ -165,6 +175,14 @@ impl Enricher {
             sec_ch_ua_mobile: view.sec_ch_ua_mobile.as_deref(),
             sec_ch_ua_platform: view.sec_ch_ua_platform.as_deref(),
             x_requested_with: view.x_requested_with.as_deref(),
+            accept_language: view.accept_language.as_deref(),
+            network: ev.ip.and_then(|ip| {
+                let classifier = &self.classifier;
+                self.asn
+                    .with(ip, |number, org| classifier.network(number, org))
+                    .flatten()
+            }),
+            complete: true,
         };
         let facts = LinkFacts {
             declared_channel: link.channel.as_deref(),

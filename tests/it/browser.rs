@@ -21,6 +21,7 @@ pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
     driver: Child,
+    driver_url: String,
     profile: PathBuf,
 }
 
@@ -32,6 +33,12 @@ impl Browser {
 
     /// A session whose window is `width` × `height` CSS pixels.
     pub async fn with_size(width: u32, height: u32) -> Browser {
+        Browser::with_args(width, height, &[]).await
+    }
+
+    /// A session with extra Chromium switches (`--host-resolver-rules=…`,
+    /// `--user-agent=…`).
+    pub async fn with_args(width: u32, height: u32, extra: &[String]) -> Browser {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -44,16 +51,27 @@ impl Browser {
             .expect("chromedriver runs (scripts/ensure-browser.sh installs it)");
         let profile =
             std::env::temp_dir().join(format!("lanterne-chromium-{}", uuid::Uuid::new_v4()));
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--lang=en-US",
+        ]
+        .map(String::from)
+        .into();
+        args.push(format!("--window-size={width},{height}"));
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(extra.iter().cloned());
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": chromium_path(),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--disable-quic", "--lang=en-US",
-                    format!("--window-size={width},{height}"),
-                    format!("--user-data-dir={}", profile.display()),
-                ],
+                "args": args,
                 "prefs": {"intl.accept_languages": "en-US,en"},
             }
         });
@@ -74,6 +92,7 @@ impl Browser {
                     return Browser {
                         client,
                         driver,
+                        driver_url: url,
                         profile,
                     };
                 }
@@ -82,6 +101,25 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         panic!("no WebDriver session: {last:?}");
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver
+    /// (`Network.setExtraHTTPHeaders`, `Network.setUserAgentOverride`…).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let session = self.client.session_id().await.unwrap().expect("a session");
+        let res = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/goog/cdp/execute",
+                self.driver_url
+            ))
+            .json(&json!({"cmd": cmd, "params": params}))
+            .send()
+            .await
+            .expect("chromedriver answers");
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or_default();
+        assert!(status.is_success(), "CDP {cmd}: {status} {body}");
+        body["value"].clone()
     }
 
     /// Opens a path of the app.

@@ -27,6 +27,8 @@ mod readme;
 mod redirect;
 mod referrer_privacy;
 mod rollups;
+mod scanners;
+mod scenarios;
 mod seed_cli;
 mod share;
 mod spool_replay;
