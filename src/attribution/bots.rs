@@ -9,7 +9,11 @@
 //! compiled regex (small enough for the regex engine's literal prefilter).
 //! Never sees link previews: those are decided first, in `previews.rs`.
 
+use std::ops::Range;
+
 use regex::bytes::{Regex, RegexBuilder};
+
+use super::crawlerdetect::CrawlerDetect;
 
 use super::rules::{Pick, Scan, ScannerBuilder, TableId, rows, table, token_list};
 
@@ -22,6 +26,7 @@ pub(crate) struct Bots {
     names: Vec<&'static str>,
     masks: TableId,
     crawler_literals: TableId,
+    crawlerdetect: CrawlerDetect,
     browser_marker: TableId,
     browser_shape: TableId,
     /// crawler-user-agents + isbot, for User-Agents that do not look like a browser.
@@ -69,6 +74,7 @@ impl Bots {
             names: named.values,
             masks,
             crawler_literals,
+            crawlerdetect: CrawlerDetect::new(scanner),
             browser_marker,
             browser_shape,
             generic,
@@ -84,15 +90,26 @@ impl Bots {
             return Some(self.names[row].to_owned());
         }
         // '!' is in no pattern's character class, so a blanked string cannot create a match
-        // ("mozacfetch/49.0" blanked with '_' would become one long \w run).
-        for range in scan.ranges(self.masks) {
-            lower_ua[range].fill(b'!');
+        // ("mozacfetch/49.0" blanked with '_' would become one long \w run). The Android
+        // device model (before " Build/") is blanked too: "B BOT 50", "CUBOT X20" are phones.
+        let masks: Vec<Range<usize>> = scan.ranges(self.masks).collect();
+        let model = device_model(lower_ua);
+        for range in masks.iter().chain(&model) {
+            lower_ua[range.clone()].fill(b'!');
         }
-        let masked = |r: &std::ops::Range<usize>| {
-            scan.ranges(self.masks)
+        let masked = |r: &Range<usize>| {
+            masks
+                .iter()
+                .chain(&model)
                 .any(|m| m.start < r.end && r.start < m.end)
         };
         if let Some(hit) = scan.ranges(self.crawler_literals).find(|r| !masked(r)) {
+            return Some(token_around(lower_ua, hit.start, hit.end));
+        }
+        if let Some(hit) = self
+            .crawlerdetect
+            .find(lower_ua, scan, &masks, model.clone())
+        {
             return Some(token_around(lower_ua, hit.start, hit.end));
         }
         let shaped = inapp
@@ -105,6 +122,19 @@ impl Bots {
         let m = generic.find(lower_ua)?;
         Some(token_around(lower_ua, m.start(), m.end()))
     }
+}
+
+/// The device model of an Android User-Agent: the text between the last `;` (or `(`) and
+/// ` Build/` in the same comment ("Mozilla/5.0 (Linux; Android 6.0; B BOT 50 Build/MRA58K)").
+fn device_model(lower_ua: &[u8]) -> Option<Range<usize>> {
+    const MAX_MODEL: usize = 64;
+    let build = lower_ua.windows(7).position(|w| w == b" build/")?;
+    let from = build.saturating_sub(MAX_MODEL);
+    let start = lower_ua[from..build]
+        .iter()
+        .rposition(|&b| b == b';' || b == b'(')
+        .map(|p| from + p + 1)?;
+    (start < build).then_some(start..build)
 }
 
 /// One regex matching any of the patterns (lower-cased, ASCII-only).
@@ -124,14 +154,14 @@ fn alternation<'a>(patterns: impl Iterator<Item = &'a &'a str>) -> Regex {
 
 /// The plain string a pattern matches, lower-cased, if it has no regex syntax besides
 /// escaped punctuation (`Googlebot\/`, `yandex\.com\/bots`).
-fn literal(pattern: &str) -> Option<String> {
+pub(crate) fn literal(pattern: &str) -> Option<String> {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next()? {
                 e @ ('/' | '.' | '-' | ' ' | '+' | '(' | ')' | '[' | ']' | '?' | '*' | '|'
-                | '{' | '}') => out.push(e),
+                | '{' | '}' | '\\') => out.push(e),
                 _ => return None,
             },
             '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => {
@@ -144,7 +174,7 @@ fn literal(pattern: &str) -> Option<String> {
 }
 
 /// Lower-cases a regex pattern without touching escapes (`\S` stays `\S`).
-fn lower_pattern(pattern: &str) -> String {
+pub(crate) fn lower_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut escaped = false;
     for c in pattern.chars() {

@@ -110,15 +110,21 @@ impl Referrers {
         }
     }
 
-    /// `google.*` for `google.co.uk`: the name, then a top-level domain of one or two
-    /// short alphabetic labels.
+    /// `google.*` for `google.co.uk`, `mail.yahoo.*` for `mail.yahoo.co.uk`: the name, then a
+    /// top-level domain of one or two short alphabetic labels.
     fn any_tld_hit(&self, suffix: &str) -> Option<(Channel, &'static str)> {
-        let (name, tld) = suffix.split_once('.')?;
-        let labels: Vec<&str> = tld.split('.').collect();
         let short =
-            |l: &&str| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
-        if labels.len() <= 2 && labels.iter().all(short) {
-            return self.any_tld.get(name).copied();
+            |l: &str| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
+        let mut end = suffix.len();
+        for _ in 0..2 {
+            let dot = suffix[..end].rfind('.')?;
+            if !short(&suffix[dot + 1..end]) {
+                return None;
+            }
+            if let Some(hit) = self.any_tld.get(&suffix[..dot]) {
+                return Some(*hit);
+            }
+            end = dot;
         }
         None
     }
