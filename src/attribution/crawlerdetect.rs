@@ -18,11 +18,9 @@ use super::rules::{Pick, Scan, ScannerBuilder, TableId, rows, token_list};
 
 /// How a literal hit is confirmed.
 enum Check {
-    /// The literal is the whole pattern: confirmed when it lies outside the excluded ranges.
+    /// The literal is the whole pattern (or a word of the catch-all): confirmed when it lies
+    /// outside the excluded ranges.
     Literal,
-    /// A word of the catch-all pattern (bot, crawl, spider…): confirmed when it lies outside
-    /// the excluded ranges and the Android device model ("B BOT 50 Build/" is a phone).
-    Word,
     /// The literal is only required: the pattern must match the stripped User-Agent.
     Regex(Regex),
 }
@@ -56,13 +54,13 @@ impl CrawlerDetect {
     }
 
     /// The range of the confirmed match in `lower_ua`, if a pattern matches. `masks` are
-    /// ranges already blanked by Lanterne, `model` the Android device model.
+    /// ranges already blanked by Lanterne (masks, device model, carrier fields): no pattern
+    /// may match inside them.
     pub(crate) fn find(
         &self,
         lower_ua: &[u8],
         scan: &Scan,
         masks: &[Range<usize>],
-        model: Option<Range<usize>>,
     ) -> Option<Range<usize>> {
         let mut hits = scan.hits(self.gates).peekable();
         hits.peek()?;
@@ -76,21 +74,11 @@ impl CrawlerDetect {
         excluded.sort_by_key(|r| r.start);
         let outside =
             |r: &Range<usize>| !excluded.iter().any(|e| e.start < r.end && r.start < e.end);
-        let in_model = |r: &Range<usize>| {
-            model
-                .as_ref()
-                .is_some_and(|m| m.start < r.end && r.start < m.end)
-        };
         let mut stripped: Option<(Vec<u8>, Vec<usize>)> = None;
         for (row, range) in hits {
             match &self.checks[row] {
                 Check::Literal => {
                     if outside(&range) {
-                        return Some(range);
-                    }
-                }
-                Check::Word => {
-                    if outside(&range) && !in_model(&range) {
                         return Some(range);
                     }
                 }
@@ -141,7 +129,7 @@ fn rules_of(pattern: &str) -> Vec<(String, Check)> {
     {
         return words
             .split('|')
-            .map(|w| (w.to_owned(), Check::Word))
+            .map(|w| (w.to_owned(), Check::Literal))
             .collect();
     }
     top_level_branches(&lower)
