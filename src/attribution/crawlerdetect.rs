@@ -192,9 +192,8 @@ fn required_literal(pattern: &str) -> Option<String> {
         match chars[i] {
             '\\' => {
                 let escaped = chars.get(i + 1).copied().unwrap_or('\\');
-                if escaped.is_ascii_alphanumeric() {
-                    flush(&mut run, &mut best);
-                } else if quantified(i + 2) {
+                // `\d`, `\s`… are classes; an optional escaped character is not required.
+                if escaped.is_ascii_alphanumeric() || quantified(i + 2) {
                     flush(&mut run, &mut best);
                 } else {
                     run.push(escaped);
