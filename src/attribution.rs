@@ -7,6 +7,7 @@
 mod apps;
 mod bots;
 mod channel;
+mod crawlerdetect;
 mod device;
 mod evidence;
 mod inapp;

@@ -9,7 +9,11 @@
 //! compiled regex (small enough for the regex engine's literal prefilter).
 //! Never sees link previews: those are decided first, in `previews.rs`.
 
+use std::ops::Range;
+
 use regex::bytes::{Regex, RegexBuilder};
+
+use super::crawlerdetect::CrawlerDetect;
 
 use super::rules::{Pick, Scan, ScannerBuilder, TableId, rows, table, token_list};
 
@@ -22,6 +26,7 @@ pub(crate) struct Bots {
     names: Vec<&'static str>,
     masks: TableId,
     crawler_literals: TableId,
+    crawlerdetect: CrawlerDetect,
     browser_marker: TableId,
     browser_shape: TableId,
     /// crawler-user-agents + isbot, for User-Agents that do not look like a browser.
@@ -69,6 +74,7 @@ impl Bots {
             names: named.values,
             masks,
             crawler_literals,
+            crawlerdetect: CrawlerDetect::new(scanner),
             browser_marker,
             browser_shape,
             generic,
@@ -84,15 +90,19 @@ impl Bots {
             return Some(self.names[row].to_owned());
         }
         // '!' is in no pattern's character class, so a blanked string cannot create a match
-        // ("mozacfetch/49.0" blanked with '_' would become one long \w run).
-        for range in scan.ranges(self.masks) {
-            lower_ua[range].fill(b'!');
+        // ("mozacfetch/49.0" blanked with '_' would become one long \w run). The Android
+        // device model (before " Build/") is blanked too: "B BOT 50", "CUBOT X20" are phones.
+        let mut masks: Vec<Range<usize>> = scan.ranges(self.masks).collect();
+        masks.extend(device_model(lower_ua));
+        masks.extend(device_fields(lower_ua));
+        for range in &masks {
+            lower_ua[range.clone()].fill(b'!');
         }
-        let masked = |r: &std::ops::Range<usize>| {
-            scan.ranges(self.masks)
-                .any(|m| m.start < r.end && r.start < m.end)
-        };
+        let masked = |r: &Range<usize>| masks.iter().any(|m| m.start < r.end && r.start < m.end);
         if let Some(hit) = scan.ranges(self.crawler_literals).find(|r| !masked(r)) {
+            return Some(token_around(lower_ua, hit.start, hit.end));
+        }
+        if let Some(hit) = self.crawlerdetect.find(lower_ua, scan, &masks) {
             return Some(token_around(lower_ua, hit.start, hit.end));
         }
         let shaped = inapp
@@ -105,6 +115,41 @@ impl Bots {
         let m = generic.find(lower_ua)?;
         Some(token_around(lower_ua, m.start(), m.end()))
     }
+}
+
+/// Longest device model or device field that is blanked.
+const MAX_MODEL: usize = 64;
+
+/// The device part of an Android User-Agent: the model between the last `;` (or `(`) and
+/// ` Build/`, and the build id after it up to `;` or `)` ("Mozilla/5.0 (Linux; Android 6.0;
+/// B BOT 50 Build/MRA58K)", "MID1125 Build/GreenDemon_v1.0)"). No bot pattern may match there.
+fn device_model(lower_ua: &[u8]) -> Option<Range<usize>> {
+    let build = lower_ua.windows(7).position(|w| w == b" build/")?;
+    let from = build.saturating_sub(MAX_MODEL);
+    let start = lower_ua[from..build]
+        .iter()
+        .rposition(|&b| b == b';' || b == b'(')
+        .map(|p| from + p + 1)?;
+    let id = build + 7;
+    let end = lower_ua[id..lower_ua.len().min(id + MAX_MODEL)]
+        .iter()
+        .position(|&b| b == b';' || b == b')')
+        .map_or(id, |p| id + p);
+    (start < build).then_some(start..end)
+}
+
+/// The device and carrier fields of Facebook's in-app browsers (`FBDV/`, `FBMD/`, `FBCR/`
+/// values up to `;` or `]`): "FBCR/OrangeBotswana" is a carrier, not a bot.
+fn device_fields(lower_ua: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    [b"fbcr/", b"fbdv/", b"fbmd/"]
+        .into_iter()
+        .filter_map(move |field| {
+            let at = lower_ua.windows(5).position(|w| w == field)? + 5;
+            let len = lower_ua[at..lower_ua.len().min(at + MAX_MODEL)]
+                .iter()
+                .position(|&b| b == b';' || b == b']')?;
+            (len > 0).then_some(at..at + len)
+        })
 }
 
 /// One regex matching any of the patterns (lower-cased, ASCII-only).
@@ -124,14 +169,14 @@ fn alternation<'a>(patterns: impl Iterator<Item = &'a &'a str>) -> Regex {
 
 /// The plain string a pattern matches, lower-cased, if it has no regex syntax besides
 /// escaped punctuation (`Googlebot\/`, `yandex\.com\/bots`).
-fn literal(pattern: &str) -> Option<String> {
+pub(crate) fn literal(pattern: &str) -> Option<String> {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next()? {
                 e @ ('/' | '.' | '-' | ' ' | '+' | '(' | ')' | '[' | ']' | '?' | '*' | '|'
-                | '{' | '}') => out.push(e),
+                | '{' | '}' | '\\') => out.push(e),
                 _ => return None,
             },
             '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => {
@@ -144,7 +189,7 @@ fn literal(pattern: &str) -> Option<String> {
 }
 
 /// Lower-cases a regex pattern without touching escapes (`\S` stays `\S`).
-fn lower_pattern(pattern: &str) -> String {
+pub(crate) fn lower_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut escaped = false;
     for c in pattern.chars() {
@@ -263,6 +308,40 @@ mod tests {
         ("Zscaler URL Scanner", "zscaler"),
     ];
 
+    /// Issue 14: bots whose User-Agent is a browser's plus one token, by class. All from
+    /// CrawlerDetect 1.4.1 tests/fixtures/user_agent/crawlers.txt (MIT), which also fed the
+    /// patterns (crawlerdetect.txt): these rows test the rule, they are not blind.
+    const BROWSER_LIKE: &[&str] = &[
+        // uptime and performance audit
+        "Mozilla/5.0 (compatible; MSIE 8.0; Windows NT 6.3; www.alertra.com)",
+        "Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0; PTST 2.386) like Gecko",
+        // page speed
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.4 (KHTML, like Gecko; Google Page Speed Insights) Chrome/22.0.1229 Safari/537.4",
+        // ad rendering and verification
+        "Mozilla/5.0 (en-us) AppleWebKit/537.36(KHTML, like Gecko; Google-Adwords-DisplayAds-WebRender;) Chrome/27.0.1453Safari/537.36",
+        // privacy / compliance scanner
+        "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:26.0) Gecko/20100101 Firefox/26.0 Evidon (lab@evidon.com)",
+        // SEO tools
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9) AppleWebKit/537.71 (KHTML, like Gecko) Version/7.0 Safari/537.71 (Rival IQ, rivaliq.com)",
+        // publisher plug-ins
+        "Mozilla/5.0 (Linux; Android 4.0.4; Galaxy Nexus Build/IMM76B) AppleWebKit/537.36 (KHTML, like Gecko; Google-Publisher-Plugin) Chrome/27.0.1453 Mobile Safari/537.36",
+        // regional crawlers disguised as old browsers: Korean, Russian (the Czech
+        // "Seznam screenshot-generator Build/Q3" puts its name in the device model, which no
+        // pattern may read: a known miss)
+        "Mozilla/5.0 (compatible; MSIE or Firefox mutant; not on Windows server;) Daum 4.1",
+        "StackRambler/2.0 (MSIE incompatible)",
+        // screenshot services
+        "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/51.0.2704.79 Safari/537.36 (https://shrinktheweb.com)",
+    ];
+
+    #[test]
+    fn bots_with_browser_like_user_agents_are_bots() {
+        let bots = bots();
+        for ua in BROWSER_LIKE {
+            assert!(bot(&bots, ua).is_some(), "{ua}");
+        }
+    }
+
     #[test]
     fn crawlers_libraries_headless_browsers_and_mail_scanners_are_bots() {
         let bots = bots();
@@ -279,6 +358,21 @@ mod tests {
             "Mozilla/5.0 (Linux; Android 9; CUBOT_X20_PRO Build/PPR1.180610.011) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/83.0.4103.106 Mobile Safari/537.36",
             "Mozilla/5.0 (Linux; Android 6.0; CUBOT DINOSAUR Build/MRA58K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/55.0.2883.91 Mobile Safari/537.36",
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            // CrawlerDetect tests/fixtures/user_agent/devices.txt (MIT): models "B BOT 50",
+            // "POWER BOT", "M bot", "IDbot" sit before " Build/"
+            "Mozilla/5.0 (Linux; Android 6.0; B BOT 50 Build/MRA58K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0.3112.116 Mobile Safari/537.36",
+            "Mozilla/5.0 (Linux; Android 6.0; POWER BOT Build/MRA58K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/54.0.2840.85 Mobile Safari/537.36",
+            "Mozilla/5.0 (Linux; Android 7.0; M bot 60 Build/NRD90M; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/67.0.3396.87 Mobile Safari/537.36",
+            "Mozilla/5.0 (Linux; Android 6.0; IDbot553 Build/MRA58K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/59.0.3071.125 Mobile Safari/537.36",
+            // apps whose product token a crawler list names by a shorter word (devices.txt)
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 11_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E216 Blackboard/3.7.0",
+            "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:45.0) Gecko/20100101 Thunderbird/45.6.0 Lightning/4.7.6",
+            // ua-parser/uap-core tests/test_ua.yaml: Facebook in-app on carrier "OrangeBotswana"
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 11_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15G77 [FBAN/FBIOS;FBAV/194.0.0.38.99;FBBV/127868476;FBDV/iPhone7,2;FBMD/iPhone;FBSN/iOS;FBSV/11.4.1;FBSS/2;FBCR/OrangeBotswana;FBID/phone;FBLC/en_GB;FBOP/5;FBRV/128807018]",
+            // ua-parser/uap-core tests/test_device.yaml: a build id and a tablet model that
+            // contain crawler names ("GreenDemon", "iBuddy")
+            "Mozilla/5.0 (Linux; Android 4.1.1; MID1125 Build/GreenDemon_v1.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/28.0.1500.63 Safari/537.36 OPR/15.0.1162.61541",
+            "Mozilla/5.0 (Linux; Android 4.0.4; I-Buddy 7.0 Build/IMM76D) AppleWebKit/535.19 (KHTML, like Gecko) Chrome/18.0.1025.166 Safari/535.19",
         ] {
             assert_eq!(bot(&bots, ua), None, "{ua}");
         }

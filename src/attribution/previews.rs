@@ -65,8 +65,35 @@ mod tests {
         // https://github.com/monperrus/crawler-user-agents (crawler-user-agents.json, "WhatsApp")
         ("WhatsApp/2.19.330 A", "whatsapp"),
         ("WhatsApp/2.12.15/i", "whatsapp"),
-        // Signal-Desktop ts/linkPreviews/linkPreviewFetch.ts sends exactly "WhatsApp"
-        ("WhatsApp", "signal"),
+        // crawler-user-agents.json and CrawlerDetect tests/fixtures/user_agent/crawlers.txt list
+        // the bare "WhatsApp" as WhatsApp's (Signal-Desktop sends it too; issue 14: a bug to
+        // name it another app)
+        ("WhatsApp", "whatsapp"),
+        // CrawlerDetect crawlers.txt (MIT): Odnoklassniki, VK, Yahoo Mail, Quora
+        ("OdklBot/1.0 (klass@odnoklassniki.ru)", "odnoklassniki"),
+        (
+            "Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)",
+            "vk",
+        ),
+        (
+            "Mozilla/5.0 (compatible; Yahoo Link Preview; https://help.yahoo.com/kb/mail/yahoo-link-preview-SLN23615.html)",
+            "yahoo",
+        ),
+        ("Quora Link Preview/1.0 (http://www.quora.com)", "quora"),
+        // crawler-user-agents.json "GroupMeBot"
+        ("GroupMeBot/1.0", "groupme"),
+        // TikTok's fetcher (https://www.tiktok.com/robots.txt names TikTokSpider)
+        (
+            "Mozilla/5.0 (compatible; TikTokSpider; ttspider-feedback@tiktok.com)",
+            "tiktok",
+        ),
+        // Steam chat link lookups (Valve's HTTP client token)
+        ("Valve/Steam HTTP Client 1.0 (SteamChatURLLookup)", "steam"),
+        // Flipboard's proxy (crawler-user-agents "FlipboardProxy")
+        (
+            "Mozilla/5.0 (compatible; FlipboardProxy/1.1; +http://flipboard.com/browserproxy)",
+            "flipboard",
+        ),
         // crawler-user-agents.json "TelegramBot"
         ("TelegramBot (like TwitterBot)", "telegram"),
         // https://api.slack.com/robots

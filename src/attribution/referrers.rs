@@ -110,15 +110,21 @@ impl Referrers {
         }
     }
 
-    /// `google.*` for `google.co.uk`: the name, then a top-level domain of one or two
-    /// short alphabetic labels.
+    /// `google.*` for `google.co.uk`, `mail.yahoo.*` for `mail.yahoo.co.uk`: the name, then a
+    /// top-level domain of one or two short alphabetic labels.
     fn any_tld_hit(&self, suffix: &str) -> Option<(Channel, &'static str)> {
-        let (name, tld) = suffix.split_once('.')?;
-        let labels: Vec<&str> = tld.split('.').collect();
         let short =
-            |l: &&str| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
-        if labels.len() <= 2 && labels.iter().all(short) {
-            return self.any_tld.get(name).copied();
+            |l: &str| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
+        let mut end = suffix.len();
+        for _ in 0..2 {
+            let dot = suffix[..end].rfind('.')?;
+            if !short(&suffix[dot + 1..end]) {
+                return None;
+            }
+            if let Some(hit) = self.any_tld.get(&suffix[..dot]) {
+                return Some(*hit);
+            }
+            end = dot;
         }
         None
     }
@@ -221,6 +227,104 @@ mod tests {
             channel,
             source,
             app,
+        }
+    }
+
+    /// Issue 14 classes: regional search engines and their subdomains, meta and privacy
+    /// search, Google's redirectors, regional and legacy webmail; the source is the brand.
+    /// Hosts from Matomo SearchEngines.yml (CC0-1.0) and the providers' own addresses.
+    #[test]
+    fn regional_meta_and_privacy_search_and_webmail_are_named_by_brand() {
+        use Channel::*;
+        for (referer, channel, source) in [
+            // Korean
+            ("https://search.zum.com/search.zum?query=x", Search, "zum"),
+            (
+                "https://m.search.naver.com/search.naver?query=x",
+                Search,
+                "naver",
+            ),
+            ("https://m.search.daum.net/search?q=x", Search, "daum"),
+            (
+                "https://search.nate.com/search/all.html?q=x",
+                Search,
+                "nate",
+            ),
+            // Japanese
+            (
+                "https://search.yahoo.co.jp/search?p=x",
+                Search,
+                "yahoojapan",
+            ),
+            ("https://search.goo.ne.jp/web.jsp?MT=x", Search, "goo"),
+            ("https://sp-web.search.auone.jp/search?q=x", Search, "auone"),
+            (
+                "https://cgi.search.biglobe.ne.jp/cgi-bin/search-st?q=x",
+                Search,
+                "biglobe",
+            ),
+            // Russian
+            ("https://yandex.ru/clck/jsredir?from=x", Search, "yandex"),
+            ("https://yandex.com.tr/search/?text=x", Search, "yandex"),
+            ("https://nova.rambler.ru/search?query=x", Search, "rambler"),
+            ("https://go.mail.ru/search?q=x", Search, "mailru"),
+            // Chinese
+            ("https://so.360.cn/s?q=x", Search, "so360"),
+            ("https://m.sm.cn/s?q=x", Search, "shenma"),
+            (
+                "https://m.sogou.com/web/searchList.jsp?keyword=x",
+                Search,
+                "sogou",
+            ),
+            ("https://m.baidu.com/s?word=x", Search, "baidu"),
+            // Czech
+            ("https://search.seznam.cz/?q=x", Search, "seznam"),
+            ("https://search.centrum.cz/?q=x", Search, "centrum"),
+            // meta-search and privacy search
+            (
+                "https://metager.de/meta/meta.ger3?eingabe=x",
+                Search,
+                "metager",
+            ),
+            ("https://www.dogpile.com/serp?q=x", Search, "dogpile"),
+            (
+                "https://search.disconnect.me/searchTerms/x",
+                Search,
+                "disconnect",
+            ),
+            ("https://swisscows.com/web?query=x", Search, "swisscows"),
+            ("https://html.duckduckgo.com/html/", Search, "duckduckgo"),
+            ("https://www.startpage.com/do/search", Search, "startpage"),
+            // Google's redirectors and other Google hosts
+            (
+                "https://www.google.com/url?sa=t&url=https%3A%2F%2Fexample.org",
+                Search,
+                "google",
+            ),
+            ("https://www.google.co.jp/url?q=x", Search, "google"),
+            ("https://news.google.com/articles/x", Search, "google"),
+            (
+                "https://example-org.cdn.ampproject.org/c/s/example.org/",
+                Search,
+                "google",
+            ),
+            // regional and legacy webmail
+            ("https://mail.163.com/js6/main.jsp", Email, "netease"),
+            ("https://mail.qq.com/cgi-bin/frame_html", Email, "qq"),
+            ("https://mail.naver.com/", Email, "naver"),
+            ("https://mail.rambler.ru/", Email, "rambler"),
+            ("https://mail.yahoo.co.uk/", Email, "yahoo"),
+            ("https://mail.yandex.com.tr/", Email, "yandex"),
+            ("https://poczta.wp.pl/", Email, "wp"),
+            ("https://webmail.bigpond.com/", Email, "telstra"),
+            ("https://mail.libero.it/", Email, "libero"),
+            ("https://mail.aol.com/webmail-std/en-us/suite", Email, "aol"),
+        ] {
+            assert_eq!(
+                classify(referer),
+                known(channel, source, false),
+                "{referer}"
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// Most tables one scanner serves (results live in a fixed array: no allocation per scan).
-const MAX_TABLES: usize = 12;
+const MAX_TABLES: usize = 16;
 
 /// The rows of a tab-separated data file: comment lines (`#`) and blank lines skipped.
 pub(crate) fn rows(data: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
@@ -151,7 +151,7 @@ pub(crate) struct Scanner {
 #[derive(Debug, Default)]
 pub(crate) struct Scan {
     best: [Option<Best>; MAX_TABLES],
-    all: Vec<(usize, Range<usize>)>,
+    all: Vec<(usize, usize, Range<usize>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -177,7 +177,7 @@ impl Scanner {
                 };
                 let best = &mut scan.best[slot.table];
                 match self.picks[slot.table] {
-                    Pick::All => scan.all.push((slot.table, m.range())),
+                    Pick::All => scan.all.push((slot.table, slot.row, m.range())),
                     Pick::Leftmost => {
                         let better = best.is_none_or(|b| (new.start, !new.end) < (b.start, !b.end));
                         if better {
@@ -206,8 +206,16 @@ impl Scan {
     pub(crate) fn ranges(&self, table: TableId) -> impl Iterator<Item = Range<usize>> + '_ {
         self.all
             .iter()
-            .filter(move |(t, _)| *t == table.0)
-            .map(|(_, r)| r.clone())
+            .filter(move |(t, _, _)| *t == table.0)
+            .map(|(_, _, r)| r.clone())
+    }
+
+    /// Every match of an `All` table as (row, range), in order.
+    pub(crate) fn hits(&self, table: TableId) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
+        self.all
+            .iter()
+            .filter(move |(t, _, _)| *t == table.0)
+            .map(|(_, row, r)| (*row, r.clone()))
     }
 }
 
