@@ -18,7 +18,7 @@ use crate::attribution::{Channel, Kind};
 const TOP: usize = 100;
 
 /// Headline figures of a period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// Human clicks.
     pub clicks: i64,
@@ -38,7 +38,7 @@ pub struct Totals {
 
 /// One time-series bucket: clicks in all and per channel (every channel
 /// present, dark social and direct as their own series).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     /// Bucket start.
     #[serde(with = "time::serde::rfc3339")]
@@ -50,7 +50,7 @@ pub struct Bucket {
 }
 
 /// Clicks and visitors of a channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChannelRow {
     /// The channel.
     pub channel: Channel,
@@ -61,7 +61,7 @@ pub struct ChannelRow {
 }
 
 /// Dark-social clicks of an app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SourceRow {
     /// The app.
     pub source: String,
@@ -70,7 +70,7 @@ pub struct SourceRow {
 }
 
 /// Dark-social clicks by the signal that decided them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EvidenceRow {
     /// `in_app_browser`, `declared_channel`, `utm`, `recent_preview`,
     /// `outside_browser`, `app_referrer` or `other`.
@@ -83,7 +83,7 @@ pub struct EvidenceRow {
 }
 
 /// Previews by an app, and the dark-social clicks attributed to that app.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShareRow {
     /// The app.
     pub app: String,
@@ -96,7 +96,7 @@ pub struct ShareRow {
 }
 
 /// One value of a breakdown (`unknown` when not known).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Row {
     /// The value.
     pub value: String,
@@ -107,7 +107,7 @@ pub struct Row {
 }
 
 /// A top link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LinkRow {
     /// Link id.
     pub link_id: i64,
@@ -120,7 +120,7 @@ pub struct LinkRow {
 }
 
 /// Requests of a kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KindRow {
     /// human, preview, bot or prefetch.
     pub kind: Kind,

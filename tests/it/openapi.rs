@@ -1,0 +1,900 @@
+//! The OpenAPI document against the real server: it is served without a
+//! credential; every documented operation is called with real requests, and
+//! each answer's status must be documented for its path and method and its
+//! body must validate against the schema the document declares (objects
+//! closed: a field the document does not name fails); every documented
+//! status must have been seen; and the routes the router serves are exactly
+//! the documented ones.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lanterne::users::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{IPHONE_SAFARI, TestApp};
+
+/// Who calls.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    None,
+    Token(&'a str),
+    Session(&'a str),
+}
+
+/// What is sent.
+enum Body {
+    None,
+    Json(Value),
+    Raw(&'static str),
+}
+
+/// Calls the API and checks each answer against the document.
+struct Checker<'a> {
+    app: &'a TestApp,
+    doc: Value,
+    /// The document's schemas, closed (see [`close`]).
+    components: Value,
+    /// (path template, method, status) seen and checked.
+    seen: BTreeSet<(String, String, u16)>,
+}
+
+impl<'a> Checker<'a> {
+    async fn new(app: &'a TestApp) -> Checker<'a> {
+        let res = app
+            .client
+            .get(format!("{}/api/v1/openapi.json", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "served without a credential");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let doc: Value = res.json().await.unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(
+            doc,
+            serde_json::to_value(lanterne::http::api::openapi()).unwrap(),
+            "the served document is the one the code builds"
+        );
+        let mut components = json!({ "schemas": doc["components"]["schemas"].clone() });
+        close(&mut components);
+        Checker {
+            app,
+            doc,
+            components,
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// Sends `method path` (matching the document's `template`) and checks
+    /// the answer: its status is `expected` and documented, its content type
+    /// the documented one, its JSON body valid. Returns the JSON body
+    /// (`Null` when not JSON or empty).
+    async fn call(
+        &mut self,
+        method: Method,
+        template: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Body,
+        expected: u16,
+    ) -> Value {
+        let mut req = self
+            .app
+            .client
+            .request(method.clone(), format!("{}{path}", self.app.address));
+        req = match auth {
+            Auth::None => req,
+            Auth::Token(t) => req.bearer_auth(t),
+            Auth::Session(s) => req.header("cookie", format!("lanterne_session={s}")),
+        };
+        req = match body {
+            Body::None => req,
+            Body::Json(v) => req.json(&v),
+            Body::Raw(text) => req.header("content-type", "application/json").body(text),
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = res.bytes().await.unwrap();
+        let what = format!("{method} {path}");
+        assert_eq!(
+            status,
+            expected,
+            "{what}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        let m = method.as_str().to_lowercase();
+        let operation = &self.doc["paths"][template][&m];
+        assert!(
+            operation.is_object(),
+            "{what}: {template} {m} is documented"
+        );
+        let response = &operation["responses"][status.to_string()];
+        assert!(
+            response.is_object(),
+            "{what}: status {status} is documented"
+        );
+        self.seen.insert((template.to_owned(), m, status));
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            assert!(bytes.is_empty(), "{what}: no body documented, none sent");
+            return Value::Null;
+        };
+        let content_type = content_type.expect("a content type");
+        let media = content_type.split(';').next().unwrap().trim();
+        let Some(declared) = content.get(media) else {
+            panic!("{what}: {media} is not a documented media type of {status}");
+        };
+        if media != "application/json" {
+            assert!(!bytes.is_empty(), "{what}: a body");
+            return Value::Null;
+        }
+        let value: Value = serde_json::from_slice(&bytes).unwrap();
+        self.validate(&what, &declared["schema"], &value);
+        value
+    }
+
+    /// Validates `value` against `schema`, whose `#/components/...` refs
+    /// resolve in the (closed) document schemas.
+    fn validate(&self, what: &str, schema: &Value, value: &Value) {
+        let errors = schema_errors(&self.components, schema, value);
+        assert!(
+            errors.is_empty(),
+            "{what}: the answer fits its schema: {errors:#?}\n{value:#}"
+        );
+    }
+
+    /// Every (path, method, status) the document declares.
+    fn documented(&self) -> BTreeSet<(String, String, u16)> {
+        let mut all = BTreeSet::new();
+        for (path, item) in self.doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for status in op["responses"].as_object().unwrap().keys() {
+                    all.insert((path.clone(), method.clone(), status.parse().unwrap()));
+                }
+            }
+        }
+        all
+    }
+}
+
+/// What is wrong with `value` against `schema`, whose `#/components/...`
+/// refs resolve in `components` (draft 2020-12, formats checked).
+fn schema_errors(components: &Value, schema: &Value, value: &Value) -> Vec<String> {
+    let mut root = schema.as_object().cloned().unwrap_or_default();
+    root.insert("components".into(), components.clone());
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&Value::Object(root))
+        .unwrap_or_else(|e| panic!("the schema compiles: {e}"));
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn the_check_refuses_answers_the_document_does_not_describe() {
+    let doc = serde_json::to_value(lanterne::http::api::openapi()).unwrap();
+    let mut components = json!({ "schemas": doc["components"]["schemas"].clone() });
+    close(&mut components);
+    let schema = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let ok = |name: &str, v: Value| schema_errors(&components, &schema(name), &v).is_empty();
+    let error = |extra: Value| {
+        let mut e = json!({"code": "not_found", "message": "link not found", "field": null});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({ "error": e })
+    };
+    assert!(ok("ErrorBody", error(json!({}))));
+    assert!(ok(
+        "ErrorBody",
+        error(json!({"fields": [{"field": "slug", "code": "c", "message": "m"}]}))
+    ));
+    assert!(
+        !ok("ErrorBody", error(json!({"colour": "red"}))),
+        "an undocumented field"
+    );
+    assert!(
+        !ok("ErrorBody", json!({"error": {"code": "x", "message": "y"}})),
+        "field is always there"
+    );
+    assert!(
+        !ok("ErrorBody", error(json!({"fields": null}))),
+        "fields is a list when present"
+    );
+    let token = json!({
+        "id": 1, "user_id": 1, "name": "ci", "prefix": "lnt_abcd", "revoked": false,
+        "created_at": "2026-12-01T00:00:00Z", "last_used_at": null, "revoked_at": null,
+    });
+    assert!(ok("TokenResponse", token.clone()));
+    let mut created = token.clone();
+    created["secret"] = json!("lnt_secret");
+    assert!(
+        ok("CreatedTokenResponse", created.clone()),
+        "allOf extends the listing"
+    );
+    assert!(
+        !ok("CreatedTokenResponse", token.clone()),
+        "the secret is required"
+    );
+    created["colour"] = json!("red");
+    assert!(
+        !ok("CreatedTokenResponse", created),
+        "closed through allOf too"
+    );
+    let mut bad_time = token;
+    bad_time["created_at"] = json!("yesterday");
+    assert!(!ok("TokenResponse", bad_time), "formats are checked");
+}
+
+/// Closes every object schema that names its properties
+/// (`additionalProperties: false`, unless it says otherwise), so that an
+/// answer with a field the document does not describe fails. A schema that
+/// a composition (`allOf`) extends stays open there, and the composition is
+/// closed with `unevaluatedProperties` instead.
+fn close(components: &mut Value) {
+    let mut extended = BTreeSet::new();
+    collect_all_of_refs(components, &mut extended);
+    let schemas = components["schemas"].as_object_mut().unwrap();
+    for (name, schema) in schemas.iter_mut() {
+        let open = extended.contains(&format!("#/components/schemas/{name}"));
+        close_schema(schema, open);
+    }
+}
+
+fn collect_all_of_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Array(parts)) = m.get("allOf") {
+                for p in parts {
+                    if let Some(r) = p.get("$ref").and_then(Value::as_str) {
+                        out.insert(r.to_owned());
+                    }
+                }
+            }
+            m.values().for_each(|c| collect_all_of_refs(c, out));
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_all_of_refs(c, out)),
+        _ => {}
+    }
+}
+
+fn close_schema(v: &mut Value, open: bool) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("allOf") {
+                m.entry("unevaluatedProperties")
+                    .or_insert(Value::Bool(false));
+                if let Some(Value::Array(parts)) = m.get_mut("allOf") {
+                    parts.iter_mut().for_each(|p| close_schema(p, true));
+                }
+            } else if m.contains_key("properties") && !open {
+                m.entry("additionalProperties")
+                    .or_insert(Value::Bool(false));
+            }
+            for (k, c) in m.iter_mut() {
+                if k != "allOf" {
+                    close_schema(c, false);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| close_schema(c, false)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_the_document_says() {
+    use Method as M;
+    let app = TestApp::spawn().await;
+    let mut c = Checker::new(&app).await;
+    let admin = app.token.clone();
+    let editor = app.user(Role::Editor, None).await;
+    let viewer = app.user(Role::Viewer, None).await;
+    let password = "openapi-test-password";
+    let reader = app.user(Role::Viewer, Some(password)).await;
+    let session = app
+        .sign_in(&reader.email, password, "127.0.0.1")
+        .await
+        .unwrap();
+    let (a, e, v, s) = (
+        Auth::Token(&admin),
+        Auth::Token(&editor.token),
+        Auth::Token(&viewer.token),
+        Auth::Session(&session),
+    );
+    let none = Auth::None;
+    let bad = Auth::Token("lnt_not_a_token");
+
+    // Links.
+    let t = "/api/v1/links";
+    let first = c
+        .call(
+            M::POST,
+            t,
+            t,
+            e,
+            Body::Json(json!({
+                "destination": "https://example.com/winter?ref=1",
+                "slug": "oa-first",
+                "utm": {"source": "newsletter", "campaign": "winter"},
+                "tags": ["winter"],
+                "title": "Winter sale",
+                "preview": {"title": "Winter", "image_url": "https://example.com/a.png"},
+                "expires_at": "2099-01-01T00:00:00Z",
+            })),
+            201,
+        )
+        .await;
+    let id = first["id"].as_i64().unwrap();
+    c.call(M::POST, t, t, e, Body::Raw("{"), 400).await;
+    c.call(
+        M::POST,
+        t,
+        t,
+        none,
+        Body::Json(json!({"destination": "https://example.com"})),
+        401,
+    )
+    .await;
+    c.call(
+        M::POST,
+        t,
+        t,
+        v,
+        Body::Json(json!({"destination": "https://example.com"})),
+        403,
+    )
+    .await;
+    let taken = json!({"destination": "https://example.com", "slug": "oa-first"});
+    c.call(M::POST, t, t, e, Body::Json(taken), 409).await;
+    let refused = c
+        .call(
+            M::POST,
+            t,
+            t,
+            e,
+            Body::Json(json!({"destination": "ftp://x", "title": "a\u{7}"})),
+            422,
+        )
+        .await;
+    assert_eq!(refused["error"]["fields"].as_array().unwrap().len(), 2);
+    let second = c
+        .call(
+            M::POST,
+            t,
+            t,
+            a,
+            Body::Json(json!({"destination": "https://example.org"})),
+            201,
+        )
+        .await;
+    let page = c.call(M::GET, t, t, s, Body::None, 200).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/links?limit=1&tag=winter",
+        v,
+        Body::None,
+        200,
+    )
+    .await;
+    c.call(M::GET, t, "/api/v1/links?limit=0", v, Body::None, 400)
+        .await;
+    c.call(M::GET, t, t, bad, Body::None, 401).await;
+
+    let t = "/api/v1/links/{id}";
+    let link = format!("/api/v1/links/{id}");
+    c.call(M::GET, t, &link, v, Body::None, 200).await;
+    c.call(M::GET, t, "/api/v1/links/999999", v, Body::None, 404)
+        .await;
+    c.call(M::GET, t, &link, none, Body::None, 401).await;
+    let changed = c
+        .call(
+            M::PATCH,
+            t,
+            &link,
+            e,
+            Body::Json(json!({"title": null, "utm": {"medium": "email"}, "preview": null})),
+            200,
+        )
+        .await;
+    assert_eq!(changed["title"], Value::Null);
+    c.call(M::PATCH, t, &link, e, Body::Raw("{\"title\":"), 400)
+        .await;
+    c.call(M::PATCH, t, &link, none, Body::Json(json!({})), 401)
+        .await;
+    c.call(M::PATCH, t, &link, v, Body::Json(json!({})), 403)
+        .await;
+    c.call(
+        M::PATCH,
+        t,
+        "/api/v1/links/999999",
+        e,
+        Body::Json(json!({"title": "x"})),
+        404,
+    )
+    .await;
+    let second_slug = second["slug"].as_str().unwrap();
+    c.call(
+        M::PATCH,
+        t,
+        &link,
+        e,
+        Body::Json(json!({"slug": second_slug})),
+        409,
+    )
+    .await;
+    c.call(
+        M::PATCH,
+        t,
+        &link,
+        e,
+        Body::Json(json!({"destination": "nope"})),
+        422,
+    )
+    .await;
+    let doomed = format!("/api/v1/links/{}", second["id"]);
+    c.call(M::DELETE, t, &doomed, none, Body::None, 401).await;
+    c.call(M::DELETE, t, &doomed, v, Body::None, 403).await;
+    c.call(M::DELETE, t, &doomed, e, Body::None, 204).await;
+    c.call(M::DELETE, t, &doomed, e, Body::None, 404).await;
+
+    // Variants, share kit, QR codes.
+    let t = "/api/v1/links/{id}/variants";
+    let p = format!("{link}/variants");
+    let wanted = || Body::Json(json!({"channels": ["whatsapp", "qr"]}));
+    let made = c.call(M::POST, t, &p, e, wanted(), 201).await;
+    assert_eq!(made["data"].as_array().unwrap().len(), 2);
+    c.call(M::POST, t, &p, e, wanted(), 200).await;
+    c.call(M::POST, t, &p, e, Body::Raw("{\"channels\": ["), 400)
+        .await;
+    c.call(M::POST, t, &p, none, wanted(), 401).await;
+    c.call(M::POST, t, &p, v, wanted(), 403).await;
+    c.call(
+        M::POST,
+        t,
+        "/api/v1/links/999999/variants",
+        e,
+        wanted(),
+        404,
+    )
+    .await;
+    c.call(
+        M::POST,
+        t,
+        &p,
+        e,
+        Body::Json(json!({"channels": ["carrier_pigeon"]})),
+        422,
+    )
+    .await;
+    let t = "/api/v1/links/{id}/share";
+    let kit = c
+        .call(
+            M::GET,
+            t,
+            &format!("{link}/share?text=Hello"),
+            v,
+            Body::None,
+            200,
+        )
+        .await;
+    assert!(kit["channels"].as_array().unwrap().len() >= 2);
+    c.call(
+        M::GET,
+        t,
+        &format!("{link}/share?colour=red"),
+        v,
+        Body::None,
+        400,
+    )
+    .await;
+    c.call(M::GET, t, &format!("{link}/share"), none, Body::None, 401)
+        .await;
+    c.call(M::GET, t, "/api/v1/links/999999/share", v, Body::None, 404)
+        .await;
+    for ext in ["svg", "png"] {
+        let t = format!("/api/v1/links/{{id}}/qr.{ext}");
+        let t = t.as_str();
+        c.call(
+            M::GET,
+            t,
+            &format!("{link}/qr.{ext}?size=256"),
+            v,
+            Body::None,
+            200,
+        )
+        .await;
+        c.call(
+            M::GET,
+            t,
+            &format!("{link}/qr.{ext}?size=5"),
+            v,
+            Body::None,
+            400,
+        )
+        .await;
+        c.call(
+            M::GET,
+            t,
+            &format!("{link}/qr.{ext}"),
+            none,
+            Body::None,
+            401,
+        )
+        .await;
+        c.call(
+            M::GET,
+            t,
+            &format!("/api/v1/links/999999/qr.{ext}"),
+            v,
+            Body::None,
+            404,
+        )
+        .await;
+    }
+
+    // Clicks for the stats: humans, a preview, a bot.
+    for _ in 0..3 {
+        app.visit("oa-first").await;
+    }
+    for ua in [
+        "WhatsApp/2.23.20.0 A",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    ] {
+        app.client
+            .get(format!("{}/oa-first", app.address))
+            .header("user-agent", ua)
+            .send()
+            .await
+            .unwrap();
+    }
+    app.client
+        .get(format!("{}/oa-first", app.address))
+        .header("user-agent", IPHONE_SAFARI)
+        .header("referer", "https://www.google.com/")
+        .send()
+        .await
+        .unwrap();
+    app.flush_clicks().await;
+
+    // Stats and exports.
+    let t = "/api/v1/stats";
+    let stats = c
+        .call(
+            M::GET,
+            t,
+            &format!("/api/v1/stats?link_id={id}&from=2020-01-01&tz=Europe/Paris"),
+            v,
+            Body::None,
+            200,
+        )
+        .await;
+    assert_eq!(stats["totals"]["clicks"], 4, "{stats:#}");
+    assert_eq!(stats["totals"]["share_events"], 1);
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/stats?channel=dark_social,direct&country=!FR",
+        s,
+        Body::None,
+        200,
+    )
+    .await;
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/stats?interval=fortnight",
+        v,
+        Body::None,
+        400,
+    )
+    .await;
+    c.call(M::GET, t, t, none, Body::None, 401).await;
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/stats?link_id=999999",
+        v,
+        Body::None,
+        404,
+    )
+    .await;
+    let t = "/api/v1/links/{id}/clicks.csv";
+    c.call(M::GET, t, &format!("{link}/clicks.csv"), v, Body::None, 200)
+        .await;
+    c.call(
+        M::GET,
+        t,
+        &format!("{link}/clicks.csv?from=yesterday"),
+        v,
+        Body::None,
+        400,
+    )
+    .await;
+    c.call(
+        M::GET,
+        t,
+        &format!("{link}/clicks.csv"),
+        none,
+        Body::None,
+        401,
+    )
+    .await;
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/links/999999/clicks.csv",
+        v,
+        Body::None,
+        404,
+    )
+    .await;
+    let t = "/api/v1/stats/{file}";
+    c.call(
+        M::GET,
+        t,
+        &format!("/api/v1/stats/countries.csv?link_id={id}"),
+        v,
+        Body::None,
+        200,
+    )
+    .await;
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/stats/sources.csv?tz=Europe/Paris;x",
+        v,
+        Body::None,
+        400,
+    )
+    .await;
+    c.call(
+        M::GET,
+        t,
+        "/api/v1/stats/sources.csv",
+        none,
+        Body::None,
+        401,
+    )
+    .await;
+    c.call(M::GET, t, "/api/v1/stats/colours.csv", v, Body::None, 404)
+        .await;
+
+    // Users and the caller.
+    let me = c
+        .call(M::GET, "/api/v1/me", "/api/v1/me", a, Body::None, 200)
+        .await;
+    let admin_id = me["id"].as_i64().unwrap();
+    let t = "/api/v1/users";
+    c.call(M::GET, t, t, a, Body::None, 200).await;
+    c.call(M::GET, t, t, none, Body::None, 401).await;
+    c.call(M::GET, t, t, e, Body::None, 403).await;
+    let new_user =
+        || Body::Json(json!({"email": "oa-new@example.com", "role": "editor", "language": "fr"}));
+    let created = c.call(M::POST, t, t, a, new_user(), 201).await;
+    c.call(M::POST, t, t, a, new_user(), 409).await;
+    c.call(
+        M::POST,
+        t,
+        t,
+        a,
+        Body::Json(json!({"email": "not-an-address", "role": "editor"})),
+        422,
+    )
+    .await;
+    c.call(M::POST, t, t, a, Body::Raw("{"), 400).await;
+    c.call(M::POST, t, t, none, new_user(), 401).await;
+    c.call(M::POST, t, t, v, new_user(), 403).await;
+    let t = "/api/v1/users/{id}";
+    let user = format!("/api/v1/users/{}", created["id"]);
+    c.call(M::GET, t, &user, a, Body::None, 200).await;
+    c.call(M::GET, t, "/api/v1/users/999999", a, Body::None, 404)
+        .await;
+    c.call(M::GET, t, &user, none, Body::None, 401).await;
+    c.call(M::GET, t, &user, v, Body::None, 403).await;
+    c.call(
+        M::PATCH,
+        t,
+        &user,
+        a,
+        Body::Json(json!({"language": null, "disabled": true})),
+        200,
+    )
+    .await;
+    c.call(
+        M::PATCH,
+        t,
+        &user,
+        a,
+        Body::Json(json!({"role": "overlord"})),
+        422,
+    )
+    .await;
+    c.call(M::PATCH, t, &user, a, Body::Raw("{"), 400).await;
+    c.call(M::PATCH, t, &user, none, Body::Json(json!({})), 401)
+        .await;
+    c.call(M::PATCH, t, &user, e, Body::Json(json!({})), 403)
+        .await;
+    c.call(
+        M::PATCH,
+        t,
+        "/api/v1/users/999999",
+        a,
+        Body::Json(json!({"language": "en"})),
+        404,
+    )
+    .await;
+    let last_admin = format!("/api/v1/users/{admin_id}");
+    c.call(
+        M::PATCH,
+        t,
+        &last_admin,
+        a,
+        Body::Json(json!({"role": "viewer"})),
+        409,
+    )
+    .await;
+    let t = "/api/v1/me";
+    c.call(M::GET, t, t, s, Body::None, 200).await;
+    c.call(M::GET, t, t, none, Body::None, 401).await;
+    c.call(
+        M::PATCH,
+        t,
+        t,
+        s,
+        Body::Json(json!({"language": "fr"})),
+        200,
+    )
+    .await;
+    c.call(
+        M::PATCH,
+        t,
+        t,
+        s,
+        Body::Json(json!({"password": "another-long-password", "current_password": "wrong"})),
+        422,
+    )
+    .await;
+    c.call(M::PATCH, t, t, s, Body::Raw("{"), 400).await;
+    c.call(M::PATCH, t, t, none, Body::Json(json!({})), 401)
+        .await;
+
+    // Tokens.
+    let t = "/api/v1/tokens";
+    let listed = c.call(M::GET, t, t, v, Body::None, 200).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    c.call(
+        M::GET,
+        t,
+        &format!("{t}?user_id={admin_id}"),
+        v,
+        Body::None,
+        403,
+    )
+    .await;
+    c.call(M::GET, t, &format!("{t}?user_id=abc"), v, Body::None, 400)
+        .await;
+    c.call(M::GET, t, t, none, Body::None, 401).await;
+    let token = c
+        .call(M::POST, t, t, v, Body::Json(json!({"name": "ci"})), 201)
+        .await;
+    assert!(token["secret"].as_str().unwrap().starts_with("lnt_"));
+    c.call(
+        M::POST,
+        t,
+        t,
+        v,
+        Body::Json(json!({"name": "x", "user_id": admin_id})),
+        403,
+    )
+    .await;
+    c.call(
+        M::POST,
+        t,
+        t,
+        a,
+        Body::Json(json!({"name": "x", "user_id": 999999})),
+        422,
+    )
+    .await;
+    c.call(M::POST, t, t, v, Body::Raw("{"), 400).await;
+    c.call(M::POST, t, t, none, Body::Json(json!({})), 401)
+        .await;
+    let t = "/api/v1/tokens/{id}";
+    let tok = format!("/api/v1/tokens/{}", token["id"]);
+    c.call(M::DELETE, t, &tok, none, Body::None, 401).await;
+    c.call(M::DELETE, t, &tok, v, Body::None, 204).await;
+    c.call(M::DELETE, t, "/api/v1/tokens/999999", v, Body::None, 404)
+        .await;
+
+    // The document itself.
+    let t = "/api/v1/openapi.json";
+    c.call(M::GET, t, t, none, Body::None, 200).await;
+
+    let missing: Vec<_> = c.documented().difference(&c.seen).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "documented but never checked: {missing:#?}"
+    );
+}
+
+/// The paths of the API's router, read from its `Debug` form (axum lists
+/// its route table there), as `/api/v1/...`.
+fn served_paths() -> BTreeSet<String> {
+    let debug = format!("{:?}", lanterne::http::api::router());
+    // The routes, not the fallback router's catch-all.
+    let (table, _) = debug
+        .split_once("fallback_router")
+        .expect("axum's Debug names the fallback router");
+    let re = regex::Regex::new(r#"RouteId\(\d+\): "([^"]+)""#).unwrap();
+    let paths: BTreeSet<String> = re
+        .captures_iter(table)
+        .map(|c| format!("/api/v1{}", &c[1]))
+        .collect();
+    assert!(paths.len() > 10, "axum's Debug lists the routes: {table}");
+    paths
+}
+
+#[tokio::test]
+async fn the_router_serves_exactly_the_documented_routes() {
+    let app = TestApp::spawn().await;
+    let doc = serde_json::to_value(lanterne::http::api::openapi()).unwrap();
+    let documented: BTreeMap<String, BTreeSet<String>> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(p, item)| {
+            let methods = item.as_object().unwrap().keys().cloned().collect();
+            (p.clone(), methods)
+        })
+        .collect();
+    let paths = served_paths();
+    assert_eq!(
+        paths,
+        documented.keys().cloned().collect::<BTreeSet<_>>(),
+        "served paths = documented paths"
+    );
+    // Which methods each path answers: anything but 405 (and not the API's
+    // unknown-endpoint answer) means the router serves it.
+    for path in paths {
+        let concrete = path.replace("{id}", "1").replace("{file}", "sources.csv");
+        let mut served = BTreeSet::new();
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
+            let res = app
+                .client
+                .request(method.clone(), format!("{}{concrete}", app.address))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap();
+            if status != 405 && !body.contains("endpoint not found") {
+                served.insert(method.as_str().to_lowercase());
+            }
+        }
+        assert_eq!(
+            served, documented[&path],
+            "{path}: the methods served are the documented ones"
+        );
+    }
+}
