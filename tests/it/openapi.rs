@@ -338,11 +338,54 @@ async fn every_operation_answers_as_the_document_says() {
     links::walk(&mut c, who).await;
     accounts::walk(&mut c, who).await;
 
-    let missing: Vec<_> = c.documented().difference(&c.seen).cloned().collect();
+    // 429s have a test of their own (below).
+    let missing: Vec<_> = c
+        .documented()
+        .difference(&c.seen)
+        .filter(|(_, _, status)| *status != 429)
+        .cloned()
+        .collect();
     assert!(
         missing.is_empty(),
         "documented but never checked: {missing:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_throttled_client_is_refused_as_documented_everywhere() {
+    let app = TestApp::spawn().await;
+    let mut c = Checker::new(&app).await;
+    let bad = Auth::Token("lnt_not_a_token");
+    for _ in 0..25 {
+        app.client
+            .get(format!("{}/api/v1/me", app.address))
+            .bearer_auth("lnt_not_a_token")
+            .send()
+            .await
+            .unwrap();
+    }
+    let throttled: Vec<_> = c
+        .documented()
+        .into_iter()
+        .filter(|(_, _, status)| *status == 429)
+        .collect();
+    assert!(throttled.len() > 20, "every authenticated operation");
+    for (template, method, _) in &throttled {
+        let path = template
+            .replace("{id}", "1")
+            .replace("{file}", "sources.csv");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let body = if method == Method::POST || method == Method::PATCH {
+            Body::Json(json!({}))
+        } else {
+            Body::None
+        };
+        c.call(method, template, &path, bad, body, 429).await;
+    }
+    assert_eq!(c.seen, throttled.into_iter().collect());
+    let res = app.api_get("/api/v1/me").await;
+    assert_eq!(res.status(), 429, "even a good token, from that IP");
+    assert!(res.headers().contains_key("retry-after"));
 }
 
 /// The paths of the API's router, read from its `Debug` form (axum lists

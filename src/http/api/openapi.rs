@@ -17,7 +17,8 @@ use time::OffsetDateTime;
 use utoipa::{
     IntoParams, ToSchema,
     openapi::{
-        self, Components, Info, License, Tag,
+        self, Components, ContentBuilder, Info, License, Object, Ref, ResponseBuilder, Tag, Type,
+        header::Header,
         security::{
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
         },
@@ -232,6 +233,25 @@ pub async fn openapi_json() -> Response {
         .into_response()
 }
 
+/// The 429 of a client IP with too many failed authentications.
+fn throttled() -> openapi::Response {
+    let mut retry_after = Header::new(Object::with_type(Type::Integer));
+    retry_after.description = Some("Seconds to wait before trying again.".to_owned());
+    ResponseBuilder::new()
+        .description(
+            "Too many failed authentications from this client IP: refused without asking \
+             the database until `Retry-After` seconds have passed",
+        )
+        .header("Retry-After", retry_after)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
 /// Completes the document built from the handlers: info, tags, security
 /// schemes (every operation needs one of them but this document's own).
 pub fn complete(mut doc: openapi::OpenApi) -> openapi::OpenApi {
@@ -275,6 +295,26 @@ pub fn complete(mut doc: openapi::OpenApi) -> openapi::OpenApi {
     {
         // Public: an empty list lifts the document-wide requirement.
         op.security = Some(Vec::new());
+    }
+    // Every authenticated operation may be throttled (see `users::throttle`).
+    let throttled = throttled();
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            if op.security.as_ref().is_some_and(Vec::is_empty) {
+                continue;
+            }
+            op.responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| throttled.clone().into());
+        }
     }
     doc.tags = Some(
         [
