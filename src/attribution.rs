@@ -32,7 +32,7 @@ pub use signals::{LinkFacts, RecentPreview, Signals, SlugKind};
 use signals::{LowerUa, UA_MAX_HUMAN_BYTES, present};
 
 /// What a request is. Only `Human` requests are clicks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A person following the link.
@@ -46,7 +46,7 @@ pub enum Kind {
 }
 
 /// Where a human click came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// Private share: no Referer (or a messaging app's) and a private-share signal.

@@ -21,7 +21,9 @@ pub use input::{MAX_PASSWORD, MIN_PASSWORD, parse_email};
 pub use secrets::{NewToken, hash_password, new_token, token_hash, verify_password};
 
 /// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read links and statistics.
@@ -62,7 +64,7 @@ impl FromStr for Role {
 }
 
 /// The language of the pages for a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     /// English.

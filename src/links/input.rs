@@ -15,7 +15,7 @@ use super::{
 use crate::{config::SlugSettings, domains::Domains};
 
 /// A link to create, as submitted (every field untrusted).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
     /// Absolute http(s) URL; a variant may leave it out to take its parent's.
@@ -46,7 +46,7 @@ pub struct LinkInput {
 }
 
 /// Changes to a link, as submitted: absent fields are left alone, `null` clears.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkPatchInput {
     /// New slug.

@@ -19,7 +19,7 @@ pub const MAX_PREVIEW_DESCRIPTION: usize = 600;
 pub const MAX_IMAGE_URL: usize = 2048;
 
 /// A link's preview card (each field optional).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preview {
     /// og:title (the link's title, else its destination, when absent).
@@ -51,7 +51,7 @@ impl Preview {
 }
 
 /// Changes to a card: an absent field is left alone, `null` clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewPatch {
     /// og:title

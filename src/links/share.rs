@@ -29,7 +29,7 @@ fn enc(s: &str) -> percent_encoding::PercentEncode<'_> {
 }
 
 /// One button of the kit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ShareChannel {
     /// Declared channel of the variant.
     pub channel: String,

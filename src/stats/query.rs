@@ -34,7 +34,7 @@ pub enum Bound {
 }
 
 /// Width of a time-series bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     /// An hour.

@@ -15,7 +15,7 @@ use super::{
 use crate::attribution::{Channel, Kind};
 
 /// Headline figures of a period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// Human clicks.
     pub clicks: i64,
@@ -35,7 +35,7 @@ pub struct Totals {
 
 /// One time-series bucket: clicks in all and per channel (every channel
 /// present, dark social and direct as their own series).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     /// Bucket start.
     #[serde(with = "time::serde::rfc3339")]
@@ -47,7 +47,7 @@ pub struct Bucket {
 }
 
 /// Clicks and visitors of a channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChannelRow {
     /// The channel.
     pub channel: Channel,
@@ -58,7 +58,7 @@ pub struct ChannelRow {
 }
 
 /// Dark-social clicks of an app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SourceRow {
     /// The app.
     pub source: String,
@@ -67,7 +67,7 @@ pub struct SourceRow {
 }
 
 /// Dark-social clicks by the signal that decided them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EvidenceRow {
     /// `in_app_browser`, `declared_channel`, `utm`, `recent_preview`,
     /// `outside_browser`, `app_referrer` or `other`.
@@ -80,7 +80,7 @@ pub struct EvidenceRow {
 }
 
 /// Previews by an app, and the dark-social clicks attributed to that app.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShareRow {
     /// The app.
     pub app: String,
@@ -93,7 +93,7 @@ pub struct ShareRow {
 }
 
 /// One value of a breakdown (`unknown` when not known).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Row {
     /// The value.
     pub value: String,
@@ -104,7 +104,7 @@ pub struct Row {
 }
 
 /// A top link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LinkRow {
     /// Link id.
     pub link_id: i64,
@@ -117,7 +117,7 @@ pub struct LinkRow {
 }
 
 /// Requests of a kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KindRow {
     /// human, preview, bot or prefetch.
     pub kind: Kind,

@@ -18,6 +18,7 @@ mod exports;
 mod harness;
 mod link_edits;
 mod loopback;
+mod openapi;
 mod ops;
 mod pages_admin;
 mod pages_links;

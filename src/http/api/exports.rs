@@ -7,16 +7,18 @@
 use std::collections::HashMap;
 
 use axum::{
-    Router,
     body::Body,
     extract::{Path, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use time::OffsetDateTime;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::stats::api_error;
+use super::{
+    openapi::{ClicksCsvParams, ErrorBody, StatsParams},
+    stats::api_error,
+};
 use crate::{
     http::{auth::Viewer, error::ApiError, extract::AppQuery},
     state::AppState,
@@ -24,13 +26,22 @@ use crate::{
 };
 
 /// Routes of the exports.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/links/{id}/clicks.csv", get(export_clicks))
-        .route("/stats/{file}", get(export_breakdown))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_clicks))
+        .routes(routes!(export_breakdown))
 }
 
 /// `GET /api/v1/links/{id}/clicks.csv?from=&to=&tz=`
+#[utoipa::path(get, path = "/links/{id}/clicks.csv", tag = "exports",
+    params(("id" = i64, Path, description = "Link id"), ClicksCsvParams),
+    responses(
+        (status = 200, description = "The link's human clicks, one row each (UTF-8 with BOM, RFC 4180, \
+            formulas neutralised), streamed", body = String, content_type = "text/csv"),
+        (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+    ))]
 pub async fn export_clicks(
     State(state): State<AppState>,
     _: Viewer,
@@ -52,6 +63,20 @@ pub async fn export_clicks(
 }
 
 /// `GET /api/v1/stats/{breakdown}.csv?<stats parameters>`
+#[utoipa::path(get, path = "/stats/{file}", tag = "exports",
+    params(
+        ("file" = String, Path, description = "The breakdown and `.csv`: sources.csv, referrers.csv, \
+            countries.csv, regions.csv, cities.csv, devices.csv, browsers.csv, os.csv, \
+            utm_sources.csv, utm_mediums.csv or utm_campaigns.csv", example = "countries.csv"),
+        StatsParams,
+    ),
+    responses(
+        (status = 200, description = "One breakdown of the stats view (UTF-8 with BOM, RFC 4180, \
+            formulas neutralised)", body = String, content_type = "text/csv"),
+        (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such breakdown, or `link_id` names no link", body = ErrorBody),
+    ))]
 pub async fn export_breakdown(
     State(state): State<AppState>,
     _: Viewer,

@@ -3,14 +3,17 @@
 //! the pages) and map the result to a response; no rule is checked here.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
     response::IntoResponse,
-    routing::get,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::openapi::ErrorBody;
 
 use crate::{
     http::{
@@ -28,29 +31,33 @@ use crate::{
 };
 
 /// Routes of the links resource.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/links", get(list_links).post(create_link))
-        .route(
-            "/links/{id}",
-            get(find_link).patch(update_link).delete(delete_link),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_links, create_link))
+        .routes(routes!(find_link, update_link, delete_link))
 }
 
 /// Query of `GET /api/v1/links`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListLinksQuery {
+    /// Only links carrying this tag.
     tag: Option<String>,
+    /// Only links whose utm_campaign is this.
     campaign: Option<String>,
+    /// Text searched in the slug, destination and title.
     q: Option<String>,
+    /// Only the variants of this link.
     parent_id: Option<i64>,
+    /// Page size (1-100, default 20).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// A link as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LinkResponse {
     id: i64,
     domain: String,
@@ -78,7 +85,7 @@ pub struct LinkResponse {
 }
 
 /// A page of links.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LinkListResponse {
     data: Vec<LinkResponse>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -112,6 +119,17 @@ impl LinkResponse {
     }
 }
 
+/// Creates a link (editors and admins).
+#[utoipa::path(post, path = "/links", tag = "links",
+    request_body = LinkInput,
+    responses(
+        (status = 201, description = "The link created", body = LinkResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "A viewer may not create links", body = ErrorBody),
+        (status = 409, description = "The slug is taken on this domain", body = ErrorBody),
+        (status = 422, description = "Refused fields (every one in `fields`)", body = ErrorBody),
+    ))]
 async fn create_link(
     State(links): State<Links>,
     Editor(user): Editor,
@@ -121,6 +139,14 @@ async fn create_link(
     Ok((StatusCode::CREATED, Json(LinkResponse::new(&links, link))))
 }
 
+/// Lists links, newest first, a page at a time.
+#[utoipa::path(get, path = "/links", tag = "links",
+    params(ListLinksQuery),
+    responses(
+        (status = 200, description = "A page of links", body = LinkListResponse),
+        (status = 400, description = "A bad limit, cursor or unknown parameter", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+    ))]
 async fn list_links(
     State(links): State<Links>,
     _: Viewer,
@@ -146,6 +172,14 @@ async fn list_links(
     }))
 }
 
+/// Reads a link.
+#[utoipa::path(get, path = "/links/{id}", tag = "links",
+    params(("id" = i64, Path, description = "Link id")),
+    responses(
+        (status = 200, description = "The link", body = LinkResponse),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+    ))]
 async fn find_link(
     State(links): State<Links>,
     _: Viewer,
@@ -155,6 +189,19 @@ async fn find_link(
     Ok(Json(LinkResponse::new(&links, link)))
 }
 
+/// Changes a link: absent fields are left alone, `null` clears (editors and admins).
+#[utoipa::path(patch, path = "/links/{id}", tag = "links",
+    params(("id" = i64, Path, description = "Link id")),
+    request_body = LinkPatchInput,
+    responses(
+        (status = 200, description = "The link changed", body = LinkResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "A viewer may not change links", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+        (status = 409, description = "The slug is taken on this domain", body = ErrorBody),
+        (status = 422, description = "Refused fields (every one in `fields`)", body = ErrorBody),
+    ))]
 async fn update_link(
     State(links): State<Links>,
     _: Editor,
@@ -165,6 +212,15 @@ async fn update_link(
     Ok(Json(LinkResponse::new(&links, link)))
 }
 
+/// Deletes a link (editors and admins); its short URL stops redirecting.
+#[utoipa::path(delete, path = "/links/{id}", tag = "links",
+    params(("id" = i64, Path, description = "Link id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "A viewer may not delete links", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+    ))]
 async fn delete_link(
     State(links): State<Links>,
     _: Editor,

@@ -4,16 +4,20 @@
 //! `share` and `qr` files hold every rule) and map the result.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
     http::header,
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::links::{LinkResponse, parse_id};
+use super::{
+    links::{LinkResponse, parse_id},
+    openapi::ErrorBody,
+};
 use crate::{
     http::{
         auth::{Editor, Viewer},
@@ -29,16 +33,16 @@ use crate::{
 };
 
 /// Routes of variants, share kit and QR codes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/links/{id}/variants", post(create_variants))
-        .route("/links/{id}/share", get(share_kit))
-        .route("/links/{id}/qr.svg", get(qr_svg))
-        .route("/links/{id}/qr.png", get(qr_png))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_variants))
+        .routes(routes!(share_kit))
+        .routes(routes!(qr_svg))
+        .routes(routes!(qr_png))
 }
 
 /// Body of `POST /api/v1/links/{id}/variants`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVariantsRequest {
     /// Channels wanted (see `links::variants::VARIANT_CHANNELS`).
@@ -46,28 +50,42 @@ pub struct CreateVariantsRequest {
 }
 
 /// Every variant of a link.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VariantsResponse {
     data: Vec<LinkResponse>,
 }
 
 /// Query of `GET /api/v1/links/{id}/share`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ShareQuery {
     /// The message; default: the link's title, else its destination.
     text: Option<String>,
 }
 
 /// The share kit of a link's variants.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShareKitResponse {
     /// The message the share addresses carry.
     text: String,
     channels: Vec<ShareChannel>,
 }
 
-/// 201 when a variant was created, 200 when all existed already.
+/// Makes the variants of a link for some channels, in one action (editors
+/// and admins): 201 when a variant was created, 200 when all existed already.
+#[utoipa::path(post, path = "/links/{id}/variants", tag = "share",
+    params(("id" = i64, Path, description = "Id of the parent link")),
+    request_body = CreateVariantsRequest,
+    responses(
+        (status = 200, description = "Every variant existed already: all of them", body = VariantsResponse),
+        (status = 201, description = "Variants created: all of them", body = VariantsResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "A viewer may not create variants", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+        (status = 422, description = "Refused channels (unknown, or not one a variant can be made for)", body = ErrorBody),
+    ))]
 async fn create_variants(
     State(links): State<Links>,
     Editor(user): Editor,
@@ -91,6 +109,15 @@ async fn create_variants(
     Ok((status, Json(VariantsResponse { data })))
 }
 
+/// The share kit of a link: per variant, the address that opens the app ready to send.
+#[utoipa::path(get, path = "/links/{id}/share", tag = "share",
+    params(("id" = i64, Path, description = "Link id"), ShareQuery),
+    responses(
+        (status = 200, description = "The share kit", body = ShareKitResponse),
+        (status = 400, description = "An unknown parameter", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+    ))]
 async fn share_kit(
     State(links): State<Links>,
     _: Viewer,
@@ -102,8 +129,9 @@ async fn share_kit(
 }
 
 /// Query of `GET /api/v1/links/{id}/qr.{svg,png}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QrQuery {
     /// Width and height in pixels (128–2048, default 512).
     size: Option<u32>,
@@ -144,6 +172,15 @@ fn image(content_type: &'static str, body: impl IntoResponse) -> Response {
         .into_response()
 }
 
+/// The QR code of a link's short URL, as SVG.
+#[utoipa::path(get, path = "/links/{id}/qr.svg", tag = "share",
+    params(("id" = i64, Path, description = "Link id"), QrQuery),
+    responses(
+        (status = 200, description = "The QR code", body = String, content_type = "image/svg+xml"),
+        (status = 400, description = "A size out of range", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+    ))]
 async fn qr_svg(
     State(links): State<Links>,
     _: Viewer,
@@ -154,6 +191,15 @@ async fn qr_svg(
     Ok(image("image/svg+xml", qr::svg(&url, size)?))
 }
 
+/// The QR code of a link's short URL, as PNG.
+#[utoipa::path(get, path = "/links/{id}/qr.png", tag = "share",
+    params(("id" = i64, Path, description = "Link id"), QrQuery),
+    responses(
+        (status = 200, description = "The QR code", body = inline(super::openapi::Binary), content_type = "image/png"),
+        (status = 400, description = "A size out of range", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such link", body = ErrorBody),
+    ))]
 async fn qr_png(
     State(links): State<Links>,
     _: Viewer,

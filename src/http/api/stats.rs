@@ -5,8 +5,10 @@
 
 use std::collections::HashMap;
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{Json, extract::State, http::StatusCode};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::openapi::{ErrorBody, StatsParams};
 use crate::{
     http::{auth::Viewer, error::ApiError, extract::AppQuery},
     state::AppState,
@@ -14,11 +16,20 @@ use crate::{
 };
 
 /// Routes of the stats resource.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/stats", get(find_stats))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(find_stats))
 }
 
 /// `GET /api/v1/stats?link_id=|campaign=|tag=&from=&to=&interval=&tz=&<dimension>=a,b,!c`
+#[utoipa::path(get, path = "/stats", tag = "stats",
+    params(StatsParams),
+    responses(
+        (status = 200, description = "The statistics of the scope and range",
+            body = super::openapi::StatsView),
+        (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "`link_id` names no link", body = ErrorBody),
+    ))]
 pub async fn find_stats(
     State(state): State<AppState>,
     _: Viewer,

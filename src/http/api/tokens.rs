@@ -4,14 +4,16 @@
 //! creation response. Another user's token is "not found" to a non-admin.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
-    routing::{delete, get},
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::openapi::ErrorBody;
 use crate::{
     http::{
         auth::Viewer,
@@ -26,14 +28,14 @@ use crate::{
 };
 
 /// Routes of the tokens resource.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", delete(delete_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(delete_token))
 }
 
 /// A token as listed (never the secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     id: i64,
     user_id: i64,
@@ -64,13 +66,13 @@ impl From<TokenInfo> for TokenResponse {
 }
 
 /// `{"data": [...]}` of `GET /api/v1/tokens`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenListResponse {
     data: Vec<TokenResponse>,
 }
 
 /// The answer to a creation: the listing plus the secret, shown once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedTokenResponse {
     #[serde(flatten)]
     token: TokenResponse,
@@ -78,15 +80,16 @@ pub struct CreatedTokenResponse {
 }
 
 /// Query of `GET /api/v1/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListTokensQuery {
     /// Admins: one user's tokens (default: everyone's). Others: only their own id.
     user_id: Option<i64>,
 }
 
 /// Body of `POST /api/v1/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     #[serde(default)]
@@ -95,6 +98,15 @@ pub struct CreateTokenRequest {
     user_id: Option<i64>,
 }
 
+/// Lists tokens: one's own, or (admins) everyone's or one user's. Never a secret.
+#[utoipa::path(get, path = "/tokens", tag = "tokens",
+    params(ListTokensQuery),
+    responses(
+        (status = 200, description = "The tokens", body = TokenListResponse),
+        (status = 400, description = "A bad or unknown parameter", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "Only an admin may list another user's tokens", body = ErrorBody),
+    ))]
 async fn list_tokens(
     State(state): State<AppState>,
     Viewer(me): Viewer,
@@ -111,6 +123,16 @@ async fn list_tokens(
     Ok(Json(TokenListResponse { data }))
 }
 
+/// Creates a token, for oneself or (admins) another user; the secret is shown this once.
+#[utoipa::path(post, path = "/tokens", tag = "tokens",
+    request_body = CreateTokenRequest,
+    responses(
+        (status = 201, description = "The token, with its secret", body = CreatedTokenResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "Only an admin may create a token for another user", body = ErrorBody),
+        (status = 422, description = "A bad name or an unknown user, named in `field`", body = ErrorBody),
+    ))]
 async fn create_token(
     State(state): State<AppState>,
     Viewer(me): Viewer,
@@ -125,6 +147,14 @@ async fn create_token(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+/// Revokes a token: one's own, or (admins) anyone's.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
+    params(("id" = i64, Path, description = "Token id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 404, description = "No such token (another user's, to a non-admin)", body = ErrorBody),
+    ))]
 async fn delete_token(
     State(state): State<AppState>,
     Viewer(me): Viewer,

@@ -4,14 +4,16 @@
 //! `users::accounts`, and map the result; the role guards decide who may call.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
-    routing::get,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::openapi::ErrorBody;
 use crate::{
     http::{
         auth::{Admin, Identity},
@@ -28,15 +30,15 @@ use crate::{
 };
 
 /// Routes of the users resource and of `/me`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list_users).post(create_user))
-        .route("/users/{id}", get(find_user).patch(update_user))
-        .route("/me", get(find_me).patch(update_me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(find_user, update_user))
+        .routes(routes!(find_me, update_me))
 }
 
 /// A user as the API shows it (never a password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
     id: i64,
     email: String,
@@ -66,13 +68,13 @@ impl From<User> for UserResponse {
 }
 
 /// `{"data": [...]}` of `GET /api/v1/users`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserListResponse {
     data: Vec<UserResponse>,
 }
 
 /// Body of `POST /api/v1/users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     email: Option<String>,
@@ -82,7 +84,7 @@ pub struct CreateUserRequest {
 }
 
 /// Body of `PATCH /api/v1/users/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     role: Option<String>,
@@ -93,7 +95,7 @@ pub struct UpdateUserRequest {
 }
 
 /// Body of `PATCH /api/v1/me`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     #[serde(default, deserialize_with = "present")]
@@ -109,6 +111,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Lists every user (admins).
+#[utoipa::path(get, path = "/users", tag = "users",
+    responses(
+        (status = 200, description = "Every user", body = UserListResponse),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    ))]
 async fn list_users(
     State(state): State<AppState>,
     _: Admin,
@@ -118,6 +127,17 @@ async fn list_users(
     Ok(Json(UserListResponse { data }))
 }
 
+/// Creates a user (admins); without a password, the user signs in once an admin sets one.
+#[utoipa::path(post, path = "/users", tag = "users",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "The user created", body = UserResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 409, description = "The e-mail address is taken", body = ErrorBody),
+        (status = 422, description = "A refused field, named in `field`", body = ErrorBody),
+    ))]
 async fn create_user(
     State(state): State<AppState>,
     _: Admin,
@@ -133,6 +153,15 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
+/// Reads a user (admins).
+#[utoipa::path(get, path = "/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = UserResponse),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
 async fn find_user(
     State(state): State<AppState>,
     _: Admin,
@@ -142,6 +171,19 @@ async fn find_user(
     Ok(Json(user.into()))
 }
 
+/// Changes a user's role, language or password, or disables or enables them (admins).
+#[utoipa::path(patch, path = "/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The user changed", body = UserResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "The last active admin cannot be demoted or disabled", body = ErrorBody),
+        (status = 422, description = "A refused field, named in `field`", body = ErrorBody),
+    ))]
 async fn update_user(
     State(state): State<AppState>,
     _: Admin,
@@ -159,10 +201,25 @@ async fn update_user(
     Ok(Json(user.into()))
 }
 
+/// The caller.
+#[utoipa::path(get, path = "/me", tag = "me",
+    responses(
+        (status = 200, description = "The caller", body = UserResponse),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+    ))]
 async fn find_me(me: Identity) -> Json<UserResponse> {
     Json(me.user.into())
 }
 
+/// Changes the caller's language, or password (with the current one).
+#[utoipa::path(patch, path = "/me", tag = "me",
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The caller changed", body = UserResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or bad credential", body = ErrorBody),
+        (status = 422, description = "A refused field (a wrong current password included), named in `field`", body = ErrorBody),
+    ))]
 async fn update_me(
     State(state): State<AppState>,
     me: Identity,
