@@ -7,6 +7,7 @@
 //! typed enums, never compared as strings.
 
 pub mod export;
+pub mod link_clicks;
 pub mod query;
 pub mod store;
 pub mod view;

@@ -3,6 +3,7 @@
 
 pub mod exports;
 pub mod links;
+pub mod presets;
 pub mod share;
 pub mod stats;
 pub mod tokens;
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(links::router())
         .merge(share::router())
+        .merge(presets::router())
         .merge(users::router())
         .merge(tokens::router())
         .merge(stats::router())

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_links;
+mod api_presets;
 mod api_tokens;
 mod api_users;
 mod attribution_accuracy;
@@ -21,6 +22,7 @@ mod loopback;
 mod ops;
 mod pages_admin;
 mod pages_links;
+mod pages_workspace;
 mod preview_cards;
 mod qr;
 mod readme;
