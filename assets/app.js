@@ -65,6 +65,14 @@
     });
   });
 
+  // A card's image that does not load (gone, or offline) leaves no broken icon.
+  document.querySelectorAll("[data-card-image]").forEach(function (image) {
+    var box = image.closest("[data-card-image-box]");
+    image.addEventListener("error", function () { box.hidden = true; });
+    image.addEventListener("load", function () { box.hidden = false; });
+    if (image.getAttribute("src") && image.complete && !image.naturalWidth) { box.hidden = true; }
+  });
+
   // Preview card mock: <figure data-card-mock> holding the chat bubble, kept
   // in step with the card's fields, the link's title, destination, domain and slug.
   var mock = document.querySelector("[data-card-mock]");
@@ -76,9 +84,6 @@
     };
     var part = function (name) { return mock.querySelector("[data-card-" + name + "]"); };
     var image = part("image"), imageBox = part("image-box");
-    image.addEventListener("error", function () { imageBox.hidden = true; });
-    image.addEventListener("load", function () { imageBox.hidden = false; });
-    if (image.getAttribute("src") && image.complete && !image.naturalWidth) { imageBox.hidden = true; }
     var httpsUrl = function (s) {
       try { var u = new URL(s); return u.protocol === "https:" && u.host ? u.href : null; } catch (e) { return null; }
     };

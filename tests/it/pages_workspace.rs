@@ -38,6 +38,17 @@ async fn session(b: &Browser) -> String {
         .to_owned()
 }
 
+/// Scrolls the page so that `css` is at the top.
+async fn scroll_to(b: &Browser, css: &str) {
+    b.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'}); window.scrollBy(0, -110);",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+}
+
 /// Asserts that no element is wider than the viewport.
 async fn fits(b: &Browser, page: &str) {
     let wide: Value = b
@@ -132,6 +143,7 @@ async fn the_preview_card_is_made_in_the_form_with_a_live_mock_and_shown_as_text
             .ends_with("/winter-card")
     );
     b.assert_accessible("/links/new with a card").await;
+    scroll_to(&b, "#card-heading").await;
     b.screenshot("form-preview").await;
     b.click("Create link").await;
     b.wait_for_text("Link created").await;
@@ -170,6 +182,20 @@ async fn the_preview_card_is_made_in_the_form_with_a_live_mock_and_shown_as_text
             .is_empty()
     );
     b.assert_accessible("/links/{id} with its card").await;
+    let hidden: Value = b
+        .client
+        .execute(
+            "return document.querySelector('[data-card-image-box]').hidden;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        hidden,
+        Value::Bool(true),
+        "an image that cannot load leaves no broken icon"
+    );
+    scroll_to(&b, "#card-heading").await;
     b.screenshot("link-card").await;
 
     // The edit form clears the card when its three fields are emptied.
@@ -265,6 +291,7 @@ async fn utm_presets_are_saved_applied_and_deleted_from_the_form() {
             .await
             .contains("utm_content=footer")
     );
+    scroll_to(&b, "#preset").await;
     b.screenshot("form-presets").await;
 
     // Without the script: the Apply button posts the form, which comes back filled.
@@ -495,13 +522,29 @@ async fn the_form_with_its_card_and_presets_fits_a_phone() {
     .await;
     fits(&b, "/links/new").await;
     b.assert_accessible("/links/new (phone)").await;
-    b.client
-        .execute(
-            "document.querySelector('[data-card-mock]').scrollIntoView();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    scroll_to(&b, "[data-card-mock]").await;
     b.screenshot("form-preview-phone").await;
+    b.close().await;
+
+    // The same, wide, for the README.
+    let b = Browser::start().await;
+    b.sign_in(&app, &editor.email, PASSWORD).await;
+    b.open(&app, "/links/new").await;
+    b.wait_for_text("Preview card").await;
+    b.fill("Destination", "https://shop.example/winter").await;
+    b.fill("Slug (optional)", "winter").await;
+    b.fill("Title (optional)", "Winter sale").await;
+    b.fill(
+        "Card title (optional)",
+        "Winter sale: everything at half price",
+    )
+    .await;
+    b.fill(
+        "Card description (optional)",
+        "Until Sunday, in every shop and online.",
+    )
+    .await;
+    scroll_to(&b, "#card-heading").await;
+    b.screenshot("form-preview-clean").await;
     b.close().await;
 }
