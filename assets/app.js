@@ -1,5 +1,6 @@
 // Lanterne's progressive enhancement: every page works without this file.
-// It adds copy buttons, the live UTM preview and the live slug check.
+// It adds copy buttons, the live UTM preview, presets filled in place, the
+// live preview card mock and the live slug check.
 // No inline script anywhere (the Content-Security-Policy forbids it).
 (function () {
   "use strict";
@@ -49,7 +50,10 @@
   }
 
   // Presets: <select data-utm-presets> whose options carry data-source, data-medium...
+  // Choosing one fills in the fields it sets at once, so its Apply button
+  // (for pages without this script, [data-no-js]) is hidden.
   document.querySelectorAll("[data-utm-presets]").forEach(function (select) {
+    select.form.querySelectorAll("[data-no-js]").forEach(function (b) { b.hidden = true; });
     select.addEventListener("change", function () {
       var option = select.options[select.selectedIndex];
       ["source", "medium", "campaign", "term", "content"].forEach(function (n) {
@@ -60,6 +64,46 @@
       select.form.dispatchEvent(new Event("input"));
     });
   });
+
+  // A card's image that does not load (gone, or offline) leaves no broken icon.
+  document.querySelectorAll("[data-card-image]").forEach(function (image) {
+    var box = image.closest("[data-card-image-box]");
+    image.addEventListener("error", function () { box.hidden = true; });
+    image.addEventListener("load", function () { box.hidden = false; });
+    if (image.getAttribute("src") && image.complete && !image.naturalWidth) { box.hidden = true; }
+  });
+
+  // Preview card mock: <figure data-card-mock> holding the chat bubble, kept
+  // in step with the card's fields, the link's title, destination, domain and slug.
+  var mock = document.querySelector("[data-card-mock]");
+  if (mock) {
+    var cardForm = mock.closest("form");
+    var value = function (name) {
+      var f = cardForm.querySelector("[name=" + name + "]");
+      return f ? f.value.trim() : "";
+    };
+    var part = function (name) { return mock.querySelector("[data-card-" + name + "]"); };
+    var image = part("image"), imageBox = part("image-box");
+    var httpsUrl = function (s) {
+      try { var u = new URL(s); return u.protocol === "https:" && u.host ? u.href : null; } catch (e) { return null; }
+    };
+    var updateCard = function () {
+      part("title").textContent = value("preview_title") || value("title") || value("destination");
+      var desc = value("preview_description");
+      part("desc").textContent = desc;
+      part("desc").hidden = !desc;
+      var src = httpsUrl(value("preview_image_url"));
+      if (!src) { imageBox.hidden = true; image.removeAttribute("src"); }
+      else if (image.getAttribute("src") !== src) { image.setAttribute("src", src); }
+      var domain = cardForm.querySelector("[name=domain]");
+      var option = domain && domain.options ? domain.options[domain.selectedIndex] : null;
+      var prefix = (option && option.getAttribute("data-short-prefix")) || mock.getAttribute("data-short-prefix") || "";
+      if (domain && domain.value) { part("host").textContent = domain.value; }
+      part("message").textContent = prefix + (value("slug") || "…");
+    };
+    cardForm.addEventListener("input", updateCard);
+    cardForm.addEventListener("change", updateCard);
+  }
 
   // Live slug check: <input data-slug-check="/links/slug-check?domain=..."> beside <p class="slug-status">.
   var slug = document.querySelector("[data-slug-check]");

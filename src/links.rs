@@ -8,6 +8,7 @@ pub mod fields;
 pub mod input;
 pub mod manage;
 pub mod paging;
+pub mod presets;
 pub mod preview;
 pub mod qr;
 pub mod share;

@@ -16,7 +16,7 @@ use crate::{
     clicks::ClickSender,
     config::Settings,
     domains::Domains,
-    links::{Links, cache::LinkCache},
+    links::{Links, cache::LinkCache, presets::UtmPresets},
     telemetry::RedirectMetrics,
     users::identity::Accounts,
 };
@@ -64,6 +64,12 @@ impl Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+impl FromRef<AppState> for UtmPresets {
+    fn from_ref(state: &AppState) -> UtmPresets {
+        UtmPresets::new(state.pool.clone())
     }
 }
 

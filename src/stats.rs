@@ -8,6 +8,7 @@
 
 pub mod export;
 mod figures;
+pub mod link_clicks;
 pub mod query;
 pub mod store;
 pub mod view;

@@ -7,6 +7,7 @@
 pub mod exports;
 pub mod links;
 pub mod openapi;
+pub mod presets;
 pub mod share;
 pub mod stats;
 pub mod tokens;
@@ -22,6 +23,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(links::router())
         .merge(share::router())
+        .merge(presets::router())
         .merge(users::router())
         .merge(tokens::router())
         .merge(stats::router())

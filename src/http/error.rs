@@ -16,7 +16,10 @@ use serde_json::json;
 pub mod page;
 
 use crate::{
-    links::{InvalidLink, LinkError, Problem, paging::PagingError, store::StoreError},
+    links::{
+        InvalidLink, LinkError, Problem, paging::PagingError, presets::PresetError,
+        store::StoreError,
+    },
     users::{UserError, identity::AuthError},
 };
 
@@ -142,7 +145,7 @@ impl From<InvalidLink> for ApiError {
                 .map(|f| json!({"field": f.field, "code": f.code(), "message": f.to_string()}))
                 .collect();
         let first = &e.0[0];
-        let status = if first.problem == Problem::SlugTaken {
+        let status = if matches!(first.problem, Problem::SlugTaken | Problem::NameTaken) {
             StatusCode::CONFLICT
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -160,6 +163,16 @@ impl From<LinkError> for ApiError {
             LinkError::Invalid(invalid) => invalid.into(),
             LinkError::NotFound => ApiError::not_found("link"),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<PresetError> for ApiError {
+    fn from(e: PresetError) -> ApiError {
+        match e {
+            PresetError::Invalid(invalid) => invalid.into(),
+            PresetError::NotFound => ApiError::not_found("preset"),
+            PresetError::Database(db) => ApiError::internal(db),
         }
     }
 }

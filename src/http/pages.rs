@@ -8,11 +8,14 @@
 
 pub mod account;
 pub mod admin;
+pub mod card;
 pub mod flash;
 pub mod form;
+pub mod link_list;
 pub mod link_view;
 pub mod links;
 pub mod login;
+pub mod presets;
 pub mod share;
 
 use askama::Template;
@@ -39,7 +42,7 @@ pub fn router() -> Router<AppState> {
     super::Routes::new()
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::sign_out))
-        .route("/links", get(links::list).post(links::create))
+        .route("/links", get(link_list::list).post(links::create))
         .route("/links/new", get(links::new_form))
         .route("/links/slug-check", get(links::slug_check))
         .route("/links/{id}", get(links::show).post(links::update))

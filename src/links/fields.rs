@@ -100,6 +100,15 @@ pub enum Problem {
     /// Variants have no variants of their own.
     #[error("the parent is itself a variant; use its parent")]
     ParentIsVariant,
+    /// A UTM preset without a name.
+    #[error("a name is required")]
+    NameRequired,
+    /// A UTM preset name in use (ignoring case).
+    #[error("a preset with this name exists already")]
+    NameTaken,
+    /// A UTM preset that sets no field.
+    #[error("set at least one UTM field")]
+    PresetEmpty,
 }
 
 /// One refused field: its name as the API spells it (`utm.source`) and why.
@@ -130,6 +139,7 @@ impl FieldError {
             Problem::ParentMissing | Problem::ParentIsSelf | Problem::ParentIsVariant => {
                 "invalid_parent"
             }
+            Problem::NameTaken => "name_taken",
             _ => "invalid_field",
         }
     }
@@ -185,6 +195,11 @@ impl Collect {
     /// Notes an error found otherwise.
     pub(crate) fn push(&mut self, field: &'static str, problem: impl Into<Problem>) {
         self.0.push(FieldError::new(field, problem));
+    }
+
+    /// Whether no field was refused so far.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// `Ok(())` when no field was refused.

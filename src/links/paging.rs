@@ -66,6 +66,17 @@ impl PageRequest {
     }
 }
 
+/// The cursor of a page ordered by clicks: `<clicks>.<id>` of its last link.
+pub fn clicks_cursor(clicks: i64, id: i64) -> String {
+    format!("{clicks}.{id}")
+}
+
+/// Reads a [`clicks_cursor`]; `None` when it is not one.
+pub fn parse_clicks_cursor(c: &str) -> Option<(i64, i64)> {
+    let (clicks, id) = c.split_once('.')?;
+    Some((clicks.parse().ok()?, id.parse().ok()?))
+}
+
 fn parse_cursor(c: &str) -> Option<(OffsetDateTime, i64)> {
     let (nanos, id) = c.split_once('.')?;
     let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;

@@ -26,6 +26,19 @@ macro_rules! link_select {
     };
 }
 
+/// The conditions of a listing's filter ($1 tag, $2 text pattern, $6
+/// campaign, $7 parent, $8 top level only), shared by both orders.
+macro_rules! list_where {
+    () => {
+        "where l.deleted_at is null \
+         and ($1::text is null or l.tags @> array[$1]) \
+         and ($2::text is null or l.slug ilike $2 or l.title ilike $2 or l.destination ilike $2) \
+         and ($6::text is null or l.utm_campaign = $6) \
+         and ($7::bigint is null or l.parent_id = $7) \
+         and (not $8 or l.parent_id is null) "
+    };
+}
+
 /// A `Link` read from a data-modifying CTE named `l` (the table itself would
 /// not show the statement's own change).
 macro_rules! link_returning {
@@ -85,6 +98,24 @@ pub struct ListFilter {
     pub before: Option<(OffsetDateTime, i64)>,
     /// Page size.
     pub limit: i64,
+    /// The order: newest first (the default) or by human clicks.
+    pub order: ListOrder,
+}
+
+/// The order of a link listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest first; paged by `ListFilter::before`.
+    #[default]
+    Newest,
+    /// Most human clicks since `since` (a UTC day, from the daily rollups;
+    /// `stats::link_clicks` reads the same figure), then newest id first.
+    Clicks {
+        /// First UTC day counted.
+        since: time::Date,
+        /// Keyset cursor: after (clicks, id) of the previous page's last link.
+        after: Option<(i64, i64)>,
+    },
 }
 
 /// Inserts a link, generating a slug (and retrying on collision) when none was chosen.
@@ -209,27 +240,45 @@ pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Link>, StoreError> 
 pub async fn list(pool: &PgPool, f: &ListFilter) -> Result<Vec<Link>, StoreError> {
     let pattern = f.text.as_ref().map(|t| format!("%{}%", escape_like(t)));
     let (before_at, before_id) = f.before.unzip();
-    Ok(sqlx::query_as(concat!(
-        link_select!(),
-        "where l.deleted_at is null \
-         and ($1::text is null or l.tags @> array[$1]) \
-         and ($2::text is null or l.slug ilike $2 or l.title ilike $2 or l.destination ilike $2) \
-         and ($3::timestamptz is null or (l.created_at, l.id) < ($3, $4)) \
-         and ($6::text is null or l.utm_campaign = $6) \
-         and ($7::bigint is null or l.parent_id = $7) \
-         and (not $8 or l.parent_id is null) \
-         order by l.created_at desc, l.id desc limit $5"
-    ))
-    .bind(&f.tag)
-    .bind(pattern)
-    .bind(before_at)
-    .bind(before_id)
-    .bind(f.limit)
-    .bind(&f.campaign)
-    .bind(f.parent_id)
-    .bind(f.top_level)
-    .fetch_all(pool)
-    .await?)
+    let query = match f.order {
+        ListOrder::Newest => sqlx::query_as(concat!(
+            link_select!(),
+            list_where!(),
+            "and ($3::timestamptz is null or (l.created_at, l.id) < ($3, $4)) \
+             order by l.created_at desc, l.id desc limit $5"
+        )),
+        // Human clicks per link over whole UTC days of the daily rollups:
+        // one grouped read of the window, joined to the page's candidates.
+        ListOrder::Clicks { .. } => sqlx::query_as(concat!(
+            link_columns!(),
+            "from links l join domains d on d.id = l.domain_id \
+             left join (select link_id, sum(events)::bigint as clicks from click_rollups_daily \
+                        where dimension = 'all' and kind = 'human' and day >= $9 \
+                        group by link_id) c on c.link_id = l.id ",
+            list_where!(),
+            "and ($10::bigint is null or (coalesce(c.clicks, 0), l.id) < ($10, $11)) \
+             order by coalesce(c.clicks, 0) desc, l.id desc limit $5"
+        )),
+    };
+    let (since, after) = match f.order {
+        ListOrder::Newest => (None, None),
+        ListOrder::Clicks { since, after } => (Some(since), after),
+    };
+    let (after_clicks, after_id) = after.unzip();
+    let query = query
+        .bind(&f.tag)
+        .bind(pattern)
+        .bind(before_at)
+        .bind(before_id)
+        .bind(f.limit)
+        .bind(&f.campaign)
+        .bind(f.parent_id)
+        .bind(f.top_level);
+    let query = match f.order {
+        ListOrder::Newest => query,
+        ListOrder::Clicks { .. } => query.bind(since).bind(after_clicks).bind(after_id),
+    };
+    Ok(query.fetch_all(pool).await?)
 }
 
 /// The live variants of a link, oldest first.

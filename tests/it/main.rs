@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_links;
+mod api_presets;
 mod api_tokens;
 mod api_users;
 mod attribution_accuracy;
@@ -22,6 +23,7 @@ mod openapi;
 mod ops;
 mod pages_admin;
 mod pages_links;
+mod pages_workspace;
 mod preview_cards;
 mod qr;
 mod readme;

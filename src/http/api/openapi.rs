@@ -331,6 +331,7 @@ pub fn complete(mut doc: openapi::OpenApi) -> openapi::OpenApi {
             ("users", "User accounts (admins)."),
             ("me", "The caller's own account."),
             ("tokens", "API tokens."),
+            ("utm-presets", "The workspace's saved UTM presets."),
             ("meta", "This document."),
         ]
         .into_iter()

@@ -15,7 +15,7 @@ use super::InternalCause;
 use crate::{
     http::pages::ErrorPage,
     i18n::{Lang, Tr},
-    links::LinkError,
+    links::{LinkError, presets::PresetError},
     users::{UserError, identity::AuthError},
 };
 
@@ -107,6 +107,16 @@ impl From<LinkError> for PageError {
     fn from(e: LinkError) -> PageError {
         match e {
             LinkError::NotFound => PageError::NotFound,
+            // Forms show refused fields themselves; one reaching here is a bug.
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<PresetError> for PageError {
+    fn from(e: PresetError) -> PageError {
+        match e {
+            PresetError::NotFound => PageError::NotFound,
             // Forms show refused fields themselves; one reaching here is a bug.
             other => PageError::Internal(other.to_string()),
         }

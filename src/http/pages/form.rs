@@ -8,12 +8,17 @@ use time::{
     OffsetDateTime, PrimitiveDateTime, format_description::FormatItem, macros::format_description,
 };
 
+use super::{
+    card::CardView,
+    presets::{self, PresetChoice},
+};
 use crate::{
     i18n::Tr,
     links::{
-        Destination, DestinationError, FieldError, InvalidLink, Link, Links, Problem, SlugError,
-        Utm, UtmPatch,
+        Destination, DestinationError, FieldError, InvalidLink, Link, Links, Preview, PreviewPatch,
+        Problem, SlugError, Utm, UtmPatch,
         input::{LinkInput, LinkPatchInput},
+        presets::UtmPreset,
     },
 };
 
@@ -48,6 +53,18 @@ pub struct LinkForm {
     pub utm_term: String,
     /// utm_content
     pub utm_content: String,
+    /// Preview card title.
+    pub preview_title: String,
+    /// Preview card description.
+    pub preview_description: String,
+    /// Preview card image URL (https).
+    pub preview_image_url: String,
+    /// The preset chosen in the menu (`b0`, `s12`), or empty.
+    pub preset: String,
+    /// The name to save the UTM fields under.
+    pub preset_name: String,
+    /// `apply`, `save` or `delete` when a preset button sent the form.
+    pub preset_action: String,
 }
 
 impl LinkForm {
@@ -71,10 +88,15 @@ impl LinkForm {
             utm_campaign: s(utm.campaign),
             utm_term: s(utm.term),
             utm_content: s(utm.content),
+            preview_title: s(link.preview_title.clone()),
+            preview_description: s(link.preview_description.clone()),
+            preview_image_url: s(link.preview_image_url.clone()),
+            ..LinkForm::default()
         }
     }
 
-    fn utm(&self) -> Utm {
+    /// The UTM fields as typed (the parse trims them; empty is none).
+    pub fn utm_typed(&self) -> Utm {
         let v = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
         Utm {
             source: v(&self.utm_source),
@@ -82,6 +104,15 @@ impl LinkForm {
             campaign: v(&self.utm_campaign),
             term: v(&self.utm_term),
             content: v(&self.utm_content),
+        }
+    }
+
+    fn card(&self) -> Preview {
+        let v = |s: &str| Some(s.to_owned());
+        Preview {
+            title: v(&self.preview_title),
+            description: v(&self.preview_description),
+            image_url: v(&self.preview_image_url),
         }
     }
 
@@ -106,9 +137,10 @@ impl LinkForm {
             destination: Some(self.destination.clone()),
             slug: Some(self.slug.clone()),
             domain: Some(self.domain.clone()).filter(|d| !d.is_empty()),
-            utm: self.utm(),
+            utm: self.utm_typed(),
             tags: self.tag_list(),
             title: Some(self.title.clone()),
+            preview: Some(self.card()),
             expires_at,
             ..LinkInput::default()
         };
@@ -122,9 +154,10 @@ impl LinkForm {
         let patch = LinkPatchInput {
             slug: (!slug.is_empty() && slug != self.original_slug).then(|| slug.to_owned()),
             destination: Some(self.destination.clone()),
-            utm: Some(UtmPatch::replace_all(self.utm())),
+            utm: Some(UtmPatch::replace_all(self.utm_typed())),
             tags: Some(self.tag_list()),
             title: Some(Some(self.title.clone())),
+            preview: Some(Some(PreviewPatch::replace_all(self.card()))),
             expires_at: Some(expires_at),
             ..LinkPatchInput::default()
         };
@@ -141,47 +174,6 @@ fn split(
     }
 }
 
-/// A built-in UTM preset of the form's menu.
-#[derive(Debug, Clone)]
-pub struct Preset {
-    /// Catalogue key of its name.
-    pub name: &'static str,
-    /// utm_source
-    pub source: &'static str,
-    /// utm_medium
-    pub medium: &'static str,
-}
-
-/// The presets offered by the UTM builder (Google Analytics' channel grouping
-/// reads these mediums: email, social, sms, referral, print).
-pub const PRESETS: &[Preset] = &[
-    Preset {
-        name: "preset.newsletter",
-        source: "newsletter",
-        medium: "email",
-    },
-    Preset {
-        name: "preset.whatsapp",
-        source: "whatsapp",
-        medium: "social",
-    },
-    Preset {
-        name: "preset.sms",
-        source: "sms",
-        medium: "sms",
-    },
-    Preset {
-        name: "preset.linkedin",
-        source: "linkedin",
-        medium: "social",
-    },
-    Preset {
-        name: "preset.print",
-        source: "print",
-        medium: "qr",
-    },
-];
-
 /// What the form template renders.
 #[derive(Debug, Clone)]
 pub struct FormView {
@@ -189,36 +181,97 @@ pub struct FormView {
     pub values: LinkForm,
     /// `(field id, message)` of each refused field, in the order found.
     pub errors: Vec<(String, String)>,
-    /// The domains a link can be made on, the default first.
-    pub domains: Vec<String>,
+    /// The domains a link can be made on, the default first, each with
+    /// its short URLs' prefix (`https://go.example/`, for the card's mock).
+    pub domains: Vec<(String, String)>,
     /// The destination as the redirect will send it (UTM merged), if it parses.
     pub final_url: String,
-    /// The UTM presets.
-    pub presets: &'static [Preset],
+    /// The built-in presets of the menu.
+    pub built_in: Vec<PresetChoice>,
+    /// The workspace's saved presets.
+    pub saved: Vec<PresetChoice>,
+    /// What the last preset action did.
+    pub notice: Option<String>,
+    /// The preview card as a chat will show it.
+    pub card: CardView,
+    /// The short URLs' prefix on the link's domain (the mock's script).
+    pub short_prefix: String,
 }
 
 impl FormView {
-    /// The view of a form, with the messages of `invalid` in the user's language.
-    pub fn new(links: &Links, t: Tr, values: LinkForm, invalid: Option<&InvalidLink>) -> FormView {
+    /// The view of a form, with the messages of `invalid` in the user's
+    /// language and the workspace's saved presets.
+    pub fn new(
+        links: &Links,
+        t: Tr,
+        values: LinkForm,
+        invalid: Option<&InvalidLink>,
+        saved: &[UtmPreset],
+    ) -> FormView {
         let errors = invalid
             .map(|inv| {
                 inv.0
                     .iter()
-                    .map(|e| (field_id(e.field), problem_text(t, &e.problem)))
+                    .map(|e| {
+                        let id = presets::field_id(e.field)
+                            .map_or_else(|| field_id(e.field), str::to_owned);
+                        (id, problem_text(t, &e.problem))
+                    })
                     .collect()
             })
             .unwrap_or_default();
         let final_url = Destination::from_stored(values.destination.trim())
             .filter(|_| values.destination.trim().starts_with("http"))
-            .map(|d| d.with_utm(&values.utm()))
+            .map(|d| d.with_utm(&values.utm_typed()))
             .unwrap_or_default();
+        let domains: Vec<(String, String)> = links
+            .domains()
+            .choices()
+            .into_iter()
+            .map(|d| {
+                let prefix = links.domains().short_url(&d, "");
+                (d, prefix)
+            })
+            .collect();
+        let host = Some(values.domain.clone())
+            .filter(|d| !d.is_empty())
+            .or_else(|| domains.first().map(|(d, _)| d.clone()))
+            .unwrap_or_default();
+        let slug = Some(values.slug.trim())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("…");
+        let card = CardView::new(
+            Some(&values.preview_title),
+            Some(&values.title),
+            &values.destination,
+            Some(&values.preview_description),
+            Some(&values.preview_image_url),
+            &host,
+            links.domains().short_url(&host, slug),
+        );
+        let (built_in, saved) = presets::choices(t, saved);
+        let short_prefix = links.domains().short_url(&host, "");
         FormView {
-            domains: links.domains().choices(),
+            short_prefix,
+            domains,
             values,
             errors,
             final_url,
-            presets: PRESETS,
+            built_in,
+            saved,
+            notice: None,
+            card,
         }
+    }
+
+    /// Adds a message of the form's own beside field `id`.
+    pub fn push_error(&mut self, id: &str, message: String) {
+        self.errors.push((id.to_owned(), message));
+    }
+
+    /// Whether `value` is the chosen preset (`selected` on its option).
+    pub fn is_chosen(&self, value: &str) -> bool {
+        self.values.preset == value
     }
 
     /// The message of a refused field, by its id.
@@ -284,5 +337,8 @@ pub fn problem_text(t: Tr, problem: &Problem) -> String {
         Problem::ParentMissing | Problem::ParentIsSelf | Problem::ParentIsVariant => {
             t.get("problem.parent").into()
         }
+        Problem::NameRequired => t.get("problem.preset_name").into(),
+        Problem::NameTaken => t.get("problem.preset_taken").into(),
+        Problem::PresetEmpty => t.get("problem.preset_empty").into(),
     }
 }

@@ -1,5 +1,5 @@
-//! `/links`: the marketer's list of links, the create and edit forms (with
-//! the UTM builder) and the link's page. Every rule is the link desk's
+//! `/links`: the create and edit forms (with the UTM builder, its presets
+//! and the preview card) and the link's page (the list is `link_list.rs`). Every rule is the link desk's
 //! (`links::Links`); refused fields come back all at once and are shown
 //! beside their fields, with what the user typed kept.
 
@@ -13,79 +13,17 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Chrome, EditorPage, PageForm, SignedIn, flash, form::FormView, link_view::LinkView};
+use super::{
+    Chrome, EditorPage, PageForm, SignedIn, card::CardView, flash, form::FormView,
+    link_view::LinkView, presets::Action,
+};
 use crate::{
     http::error::page::PageError,
     i18n::Tr,
-    links::{
-        InvalidLink, LinkError, Links, input::LinkPatchInput, paging::PageRequest,
-        store::ListFilter,
-    },
+    links::{InvalidLink, LinkError, Links, input::LinkPatchInput, presets::UtmPresets},
 };
 
 pub use super::form::LinkForm;
-
-/// The list of links.
-#[derive(Template, WebTemplate)]
-#[template(path = "links/list.html")]
-pub struct ListPage {
-    t: Tr,
-    chrome: Chrome,
-    links: Vec<LinkView>,
-    q: String,
-    tag: String,
-    campaign: String,
-    next: Option<String>,
-    first_page: bool,
-    filtered: bool,
-}
-
-/// Query of `GET /links`.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    tag: String,
-    #[serde(default)]
-    campaign: String,
-    cursor: Option<String>,
-}
-
-/// `GET /links`: newest first, with search and filters.
-pub async fn list(
-    State(links): State<Links>,
-    page: SignedIn,
-    Query(q): Query<ListQuery>,
-) -> Result<ListPage, PageError> {
-    let request =
-        PageRequest::parse(None, q.cursor.as_deref()).map_err(|_| PageError::BadRequest)?;
-    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let filter = ListFilter {
-        text: nonempty(&q.q),
-        tag: nonempty(&q.tag),
-        campaign: nonempty(&q.campaign),
-        top_level: true,
-        ..ListFilter::default()
-    };
-    let found = links.list(filter, request).await?;
-    let t = page.chrome.t;
-    Ok(ListPage {
-        t,
-        chrome: page.chrome.at("links"),
-        links: found
-            .links
-            .iter()
-            .map(|l| LinkView::new(&links, l, t))
-            .collect(),
-        filtered: !(q.q.is_empty() && q.tag.is_empty() && q.campaign.is_empty()),
-        first_page: q.cursor.is_none(),
-        next: found.next_cursor,
-        q: q.q,
-        tag: q.tag,
-        campaign: q.campaign,
-    })
-}
 
 /// The create and edit forms.
 #[derive(Template, WebTemplate)]
@@ -107,18 +45,39 @@ fn form_page(chrome: Chrome, form: FormView, link_id: Option<i64>) -> FormPage {
     }
 }
 
-/// `GET /links/new`.
-pub async fn new_form(State(links): State<Links>, EditorPage(page): EditorPage) -> FormPage {
-    let form = FormView::new(&links, page.chrome.t, LinkForm::default(), None);
-    form_page(page.chrome, form, None)
+/// The form's view, with the workspace's saved presets.
+async fn form_view(
+    links: &Links,
+    presets: &UtmPresets,
+    t: Tr,
+    values: LinkForm,
+    invalid: Option<&InvalidLink>,
+) -> Result<FormView, PageError> {
+    let saved = presets.list().await?;
+    Ok(FormView::new(links, t, values, invalid, &saved))
 }
 
-/// `POST /links`: creates the link and shows its page, or the form with every error.
+/// `GET /links/new`.
+pub async fn new_form(
+    State(links): State<Links>,
+    State(presets): State<UtmPresets>,
+    EditorPage(page): EditorPage,
+) -> Result<FormPage, PageError> {
+    let form = form_view(&links, &presets, page.chrome.t, LinkForm::default(), None).await?;
+    Ok(form_page(page.chrome, form, None))
+}
+
+/// `POST /links`: creates the link and shows its page, or the form with
+/// every error; a preset button shows the form again after its action.
 pub async fn create(
     State(links): State<Links>,
+    State(presets): State<UtmPresets>,
     EditorPage(page): EditorPage,
     PageForm(form): PageForm<LinkForm>,
 ) -> Result<Response, PageError> {
+    if let Some(action) = Action::of(&form) {
+        return preset_action(&links, &presets, page, action, form, None).await;
+    }
     let (input, time_error) = form.to_input();
     let created = match time_error {
         Some(e) => Err(LinkError::Invalid(merge(e, links.check_new(input)))),
@@ -130,25 +89,52 @@ pub async fn create(
             "flash.link_created",
             &links.short_url(&link),
         )),
-        Err(LinkError::Invalid(invalid)) => Ok(refused(&links, page.chrome, form, invalid, None)),
+        Err(LinkError::Invalid(invalid)) => {
+            refused(&links, &presets, page.chrome, form, invalid, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-/// The form again, with every refused field and what the user typed.
-fn refused(
+/// The form again after a preset action, with every typed value kept.
+async fn preset_action(
     links: &Links,
+    presets: &UtmPresets,
+    page: super::SignedIn,
+    action: Action,
+    form: LinkForm,
+    link_id: Option<i64>,
+) -> Result<Response, PageError> {
+    let t = page.chrome.t;
+    let out = super::presets::act(presets, t, action, form, page.user.id).await?;
+    let mut view = form_view(links, presets, t, out.values, out.invalid.as_ref()).await?;
+    view.notice = out.notice;
+    if let Some((id, message)) = out.error {
+        view.push_error(id, message);
+    }
+    let status = if view.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, form_page(page.chrome, view, link_id)).into_response())
+}
+
+/// The form again, with every refused field and what the user typed.
+async fn refused(
+    links: &Links,
+    presets: &UtmPresets,
     chrome: Chrome,
     form: LinkForm,
     invalid: InvalidLink,
     link_id: Option<i64>,
-) -> Response {
-    let view = FormView::new(links, chrome.t, form, Some(&invalid));
-    (
+) -> Result<Response, PageError> {
+    let view = form_view(links, presets, chrome.t, form, Some(&invalid)).await?;
+    Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         form_page(chrome, view, link_id),
     )
-        .into_response()
+        .into_response())
 }
 
 /// A form's own error (a date it could not read) beside the domain's.
@@ -166,6 +152,7 @@ pub struct ShowPage {
     chrome: Chrome,
     link: LinkView,
     share: super::share::ShareView,
+    card: CardView,
 }
 
 /// Query of `GET /links/{id}`: the share buttons' message.
@@ -190,6 +177,7 @@ pub async fn show(
         t,
         chrome: page.chrome.at("links"),
         link: LinkView::new(&links, &link, t),
+        card: CardView::of_link(&links, &link),
         share,
     })
 }
@@ -197,22 +185,29 @@ pub async fn show(
 /// `GET /links/{id}/edit`.
 pub async fn edit_form(
     State(links): State<Links>,
+    State(presets): State<UtmPresets>,
     EditorPage(page): EditorPage,
     Path(id): Path<String>,
 ) -> Result<FormPage, PageError> {
     let link = links.find(parse_id(&id)?).await?;
-    let form = FormView::new(&links, page.chrome.t, LinkForm::from_link(&link), None);
+    let values = LinkForm::from_link(&link);
+    let form = form_view(&links, &presets, page.chrome.t, values, None).await?;
     Ok(form_page(page.chrome, form, Some(link.id)))
 }
 
 /// `POST /links/{id}`: saves the edit form.
 pub async fn update(
     State(links): State<Links>,
+    State(presets): State<UtmPresets>,
     EditorPage(page): EditorPage,
     Path(id): Path<String>,
     PageForm(form): PageForm<LinkForm>,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
+    if let Some(action) = Action::of(&form) {
+        let link = links.find(id).await?;
+        return preset_action(&links, &presets, page, action, form, Some(link.id)).await;
+    }
     let (patch, time_error) = form.to_patch();
     let updated = match time_error {
         Some(e) => Err(LinkError::Invalid(InvalidLink(vec![e]))),
@@ -225,7 +220,7 @@ pub async fn update(
             &links.short_url(&link),
         )),
         Err(LinkError::Invalid(invalid)) => {
-            Ok(refused(&links, page.chrome, form, invalid, Some(id)))
+            refused(&links, &presets, page.chrome, form, invalid, Some(id)).await
         }
         Err(e) => Err(e.into()),
     }

@@ -158,6 +158,24 @@ pub async fn walk(c: &mut Checker<'_>, who: Callers<'_>) {
     c.call(M::DELETE, t, "/api/v1/tokens/999999", v, Body::None, 404)
         .await;
 
+    // Saved UTM presets.
+    let t = "/api/v1/utm-presets";
+    c.call(M::GET, t, t, v, Body::None, 200).await;
+    c.call(M::GET, t, t, none, Body::None, 401).await;
+    let preset = || Body::Json(json!({"name": "Newsletter", "utm": {"source": "newsletter", "medium": "email"}}));
+    let saved = c.call(M::POST, t, t, e, preset(), 201).await;
+    c.call(M::POST, t, t, e, preset(), 409).await;
+    c.call(M::POST, t, t, v, preset(), 403).await;
+    c.call(M::POST, t, t, e, Body::Json(json!({"name": ""})), 422).await;
+    c.call(M::POST, t, t, e, Body::Raw("{"), 400).await;
+    c.call(M::POST, t, t, none, preset(), 401).await;
+    let t = "/api/v1/utm-presets/{id}";
+    let one = format!("/api/v1/utm-presets/{}", saved["id"]);
+    c.call(M::DELETE, t, &one, v, Body::None, 403).await;
+    c.call(M::DELETE, t, &one, none, Body::None, 401).await;
+    c.call(M::DELETE, t, &one, e, Body::None, 204).await;
+    c.call(M::DELETE, t, &one, e, Body::None, 404).await;
+
     // The document itself.
     let t = "/api/v1/openapi.json";
     c.call(M::GET, t, t, none, Body::None, 200).await;
