@@ -91,6 +91,12 @@ pub struct ServerSettings {
     /// Graceful shutdown deadline.
     #[serde(with = "humantime_serde")]
     pub shutdown_deadline: Duration,
+    /// Longest wait for a complete request head, a keep-alive connection's
+    /// idle time included.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
 }
 
 /// `[database]`
@@ -286,6 +292,12 @@ impl Settings {
                 "server.domains",
                 "must list bare host names (no scheme, port or path)",
             );
+        }
+        if self.server.header_read_timeout < Duration::from_secs(1) {
+            return invalid("server.header_read_timeout", "must be at least 1s");
+        }
+        if self.server.max_connections == 0 {
+            return invalid("server.max_connections", "must be positive");
         }
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes", "must be at least 1024");

@@ -7,9 +7,11 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod front;
+pub mod guard;
 pub mod ops;
 pub mod pages;
 pub mod redirect;
+pub mod serve;
 
 use std::time::Instant;
 
@@ -43,6 +45,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/v1", api::router())
         .fallback(error::api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::database_gate,
+        ))
         // Bodies are only read through AppJson, which applies this limit and
         // answers 413 in the API's envelope.
         .layer(DefaultBodyLimit::max(max_body));
@@ -88,7 +94,10 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn(limit_header_size))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::refuse_early,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
@@ -176,14 +185,6 @@ fn csrf(state: &AppState) -> tower_http::csrf::CsrfLayer {
 
 async fn not_found() -> Response {
     templates::error_page(StatusCode::NOT_FOUND, templates::NotFoundPage)
-}
-
-/// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`].
-async fn limit_header_size(req: Request, next: Next) -> Response {
-    match headers_too_large(req.headers()) {
-        Some(refusal) => refusal,
-        None => next.run(req).await,
-    }
 }
 
 /// The 431 answer, if headers add up to more than [`MAX_HEADER_BYTES`].

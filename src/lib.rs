@@ -11,6 +11,8 @@ pub mod cli;
 pub mod clicks;
 /// Settings and their validation.
 pub mod config;
+/// Whether the database answers: the API's 503 gate.
+pub mod db_health;
 /// Served domains and short URLs.
 pub mod domains;
 /// Country, region and city from a MaxMind-format database, in memory.

@@ -99,11 +99,11 @@ impl Writer {
         self
     }
 
-    /// Runs until `shutdown` turns true (or every sender is gone), then drains
-    /// within `deadline` and spools what is left.
+    /// Runs until `shutdown` names an instant (or every sender is gone), then
+    /// drains until that instant and spools what is left.
     pub async fn run(
         mut self,
-        mut shutdown: watch::Receiver<bool>,
+        mut shutdown: watch::Receiver<Option<Instant>>,
         deadline: Duration,
     ) -> WriterReport {
         let mut tick = tokio::time::interval(self.cfg.flush_interval);
@@ -132,7 +132,7 @@ impl Writer {
                     self.publish_gauges();
                     due = true;
                 }
-                _ = shutdown.changed() => break,
+                _ = shutdown.wait_for(Option::is_some) => break,
             }
             self.spool_excess();
             if in_flight.is_none() {
@@ -143,7 +143,10 @@ impl Writer {
                 self.answer_waiters_if_idle();
             }
         }
-        self.stop(in_flight, deadline).await
+        let until = shutdown
+            .borrow()
+            .unwrap_or_else(|| Instant::now() + deadline);
+        self.stop(in_flight, until).await
     }
 
     /// Starts the next database job, if one is due.
@@ -310,8 +313,7 @@ impl Writer {
     }
 
     /// Shutdown: take everything queued, write within the deadline, spool the rest.
-    async fn stop(mut self, in_flight: Option<InFlight>, deadline: Duration) -> WriterReport {
-        let until = Instant::now() + deadline;
+    async fn stop(mut self, in_flight: Option<InFlight>, until: Instant) -> WriterReport {
         self.flushes.close();
         self.drain_queue();
         self.form_batch();

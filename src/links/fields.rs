@@ -100,6 +100,9 @@ pub enum Problem {
     /// Variants have no variants of their own.
     #[error("the parent is itself a variant; use its parent")]
     ParentIsVariant,
+    /// `null` for a field that cannot be cleared.
+    #[error("cannot be null; leave the field out to keep its value")]
+    NotClearable,
 }
 
 /// One refused field: its name as the API spells it (`utm.source`) and why.
@@ -127,6 +130,7 @@ impl FieldError {
             Problem::SlugTaken => "slug_taken",
             Problem::Destination(_) | Problem::DestinationRequired => "invalid_destination",
             Problem::UnknownDomain => "unknown_domain",
+            Problem::NotClearable => "not_clearable",
             Problem::ParentMissing | Problem::ParentIsSelf | Problem::ParentIsVariant => {
                 "invalid_parent"
             }

@@ -120,10 +120,10 @@ impl LinkForm {
         let (expires_at, error) = split(self.expiry());
         let slug = self.slug.trim();
         let patch = LinkPatchInput {
-            slug: (!slug.is_empty() && slug != self.original_slug).then(|| slug.to_owned()),
-            destination: Some(self.destination.clone()),
+            slug: (!slug.is_empty() && slug != self.original_slug).then(|| Some(slug.to_owned())),
+            destination: Some(Some(self.destination.clone())),
             utm: Some(UtmPatch::replace_all(self.utm())),
-            tags: Some(self.tag_list()),
+            tags: Some(Some(self.tag_list())),
             title: Some(Some(self.title.clone())),
             expires_at: Some(expires_at),
             ..LinkPatchInput::default()
@@ -284,5 +284,6 @@ pub fn problem_text(t: Tr, problem: &Problem) -> String {
         Problem::ParentMissing | Problem::ParentIsSelf | Problem::ParentIsVariant => {
             t.get("problem.parent").into()
         }
+        Problem::NotClearable => t.get("problem.not_clearable").into(),
     }
 }
