@@ -40,6 +40,8 @@ use crate::{
 /// A built application, bound and ready to serve.
 pub struct App {
     listener: TcpListener,
+    // The separate /metrics listener (`metrics.bind`), if any.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     writer: JoinHandle<WriterReport>,
     writer_stop: watch::Sender<Option<tokio::time::Instant>>,
@@ -76,6 +78,14 @@ impl App {
         settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<App> {
+        let metrics_listener = match settings.metrics.address() {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (metrics.bind)"))?,
+            ),
+            None => None,
+        };
         let pool = connect(&settings).await?;
         migrate::run(&pool)
             .await
@@ -176,6 +186,7 @@ impl App {
         });
         Ok(App {
             listener,
+            metrics_listener,
             state,
             writer,
             writer_stop,
@@ -216,6 +227,14 @@ impl App {
             );
         }
         let deadline = server.shutdown_deadline;
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let router = http::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            })
+        });
         let router = http::router(self.state.clone());
         let (served, signalled) = http::serve::serve(
             self.listener,
@@ -232,7 +251,7 @@ impl App {
         );
         let _ = self.writer_stop.send(Some(until));
         let report = self.writer.await.context("the click writer panicked")?;
-        for task in self.background {
+        for task in self.background.into_iter().chain(metrics_server) {
             task.abort();
         }
         // Closing says goodbye to each connection; a database that stopped

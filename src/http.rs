@@ -63,9 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .nest("/api", api)
-        .into_router();
+        .nest("/api", api);
+    // With a metrics listener of its own, /metrics is served only there.
+    let own = if state.settings.metrics.address().is_none() {
+        own.route("/metrics", get(ops::metrics))
+    } else {
+        own
+    }
+    .into_router();
     own.fallback(not_found)
         // Cross-site form posts are refused (Origin / Sec-Fetch-Site, see
         // tower-http's csrf module): a page posted from another site with
@@ -104,6 +109,13 @@ pub fn router(state: AppState) -> Router {
             axum::http::header::AUTHORIZATION,
         ]))
         .route("/{slug}", redirect)
+        .with_state(state)
+}
+
+/// The router of the separate metrics listener (`metrics.bind`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
         .with_state(state)
 }
 

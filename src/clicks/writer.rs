@@ -62,6 +62,10 @@ pub struct Writer {
     retry_at: Option<Instant>,
     delay: Duration,
     report: WriterReport,
+    // When the write in flight started.
+    sending_since: Option<Instant>,
+    // In an outage (see `clicks.spool_after`): everything held is spooled.
+    outage: bool,
 }
 
 impl Writer {
@@ -89,6 +93,8 @@ impl Writer {
             waiters: Vec::new(),
             retry_at: None,
             report: WriterReport::default(),
+            sending_since: None,
+            outage: false,
         }
     }
 
@@ -161,6 +167,7 @@ impl Writer {
         if let Some(batch) = self.batches.pop_front() {
             let batch = Arc::new(batch);
             self.sending = Some(batch.clone());
+            self.sending_since = Some(Instant::now());
             return Some(Box::pin(jobs::insert(
                 self.pool.clone(),
                 batch,
@@ -197,8 +204,13 @@ impl Writer {
     /// batch back in front, unchanged (a replayed segment simply stays on disk).
     fn finish(&mut self, done: Done) {
         self.sending = None;
+        self.sending_since = None;
         match (done.result, done.job) {
             (Ok(rows), job) => {
+                if self.outage {
+                    tracing::info!("click writes succeed again; the outage is over");
+                }
+                self.outage = false;
                 self.retry_at = None;
                 self.delay = self.cfg.retry_min;
                 self.report.written += rows;
@@ -218,6 +230,7 @@ impl Writer {
                 if let Job::Insert(batch) = job {
                     self.batches.push_front(unshare(batch));
                 }
+                self.begin_outage();
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Err(FlushError::Unavailable(error.clone())));
                 }
@@ -264,8 +277,36 @@ impl Writer {
         }
     }
 
-    /// Keeps memory bounded: the newest whole batches beyond the buffer go to disk.
+    /// Starts spooling everything (a write failed, or hangs).
+    fn begin_outage(&mut self) {
+        if !self.outage {
+            tracing::warn!("click writes fail or hang; spooling clicks until the database is back");
+            metrics::counter!("lanterne_click_outages_total").increment(1);
+        }
+        self.outage = true;
+    }
+
+    /// Keeps memory bounded: the newest whole batches beyond the buffer go
+    /// to disk; during an outage, every batch (and the open events).
     fn spool_excess(&mut self) {
+        if !self.outage
+            && self
+                .sending_since
+                .is_some_and(|t| t.elapsed() >= self.cfg.spool_after)
+        {
+            self.begin_outage();
+        }
+        if self.outage {
+            self.form_batch();
+            while let Some(batch) = self.batches.pop_front() {
+                let before = self.batches.len();
+                self.spool_batch(batch);
+                if self.batches.len() > before {
+                    break; // the spool refused it: kept in memory
+                }
+            }
+            return;
+        }
         let limit = self.cfg.memory_buffer;
         let mut held = self.buffered();
         if held <= limit {
