@@ -335,6 +335,13 @@ mod tests {
             StatusCode::NOT_FOUND
         );
         let e = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(
+            e.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "an unreachable database is a 503 the client may retry"
+        );
+        assert_eq!(e.retry_after, Some(crate::db_health::RETRY_AFTER_SECS));
+        let e = ApiError::from(StoreError::Database(sqlx::Error::RowNotFound));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             e.message, "internal server error",
