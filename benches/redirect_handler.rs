@@ -126,6 +126,7 @@ fn bench(c: &mut Criterion) {
         redirect_status: StatusCode::FOUND,
         redirect_metrics: RedirectMetrics::register(),
         accounts: lanterne::users::identity::Accounts::new(&settings),
+        db_health: lanterne::db_health::DbHealth::new(),
         served_hosts: domains.hosts(),
         metrics: telemetry::metrics_handle(),
         cache,

@@ -27,6 +27,7 @@ use crate::{
         visitor::Salts, writer::Writer, writer::WriterReport,
     },
     config::Settings,
+    db_health::DbHealth,
     domains::{self, Domains},
     geo::{self, GeoDb},
     http,
@@ -40,9 +41,11 @@ use crate::{
 /// A built application, bound and ready to serve.
 pub struct App {
     listener: TcpListener,
+    // The separate /metrics listener (`metrics.bind`), if any.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     writer: JoinHandle<WriterReport>,
-    writer_stop: watch::Sender<bool>,
+    writer_stop: watch::Sender<Option<tokio::time::Instant>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -76,6 +79,14 @@ impl App {
         settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<App> {
+        let metrics_listener = match settings.metrics.address() {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (metrics.bind)"))?,
+            ),
+            None => None,
+        };
         let pool = connect(&settings).await?;
         migrate::run(&pool)
             .await
@@ -126,8 +137,9 @@ impl App {
         .keep_referrer_query(attribution.keep_referrer_query)
         .with_asn(asn.clone());
 
+        let db_health = DbHealth::new();
         let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);
-        let (writer_stop, stop_rx) = watch::channel(false);
+        let (writer_stop, stop_rx) = watch::channel(None);
         // Previews stored by every instance reach this one's enricher.
         let (previews_tx, previews_rx) = mpsc::channel(PREVIEW_HAND_OFFS);
         let writer = Writer::new(
@@ -167,6 +179,7 @@ impl App {
                 .expect("validated status"),
             redirect_metrics: telemetry::RedirectMetrics::register(),
             accounts: Accounts::new(&settings),
+            db_health: db_health.clone(),
             served_hosts: domains.hosts(),
             pool,
             settings,
@@ -177,6 +190,7 @@ impl App {
         });
         Ok(App {
             listener,
+            metrics_listener,
             state,
             writer,
             writer_stop,
@@ -195,33 +209,64 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, lets in-flight
-    /// requests finish, and drains the click queue within the deadline.
+    /// requests finish, closes the connections left at the deadline, and
+    /// drains the click queue (writing what the time left allows, spooling
+    /// the rest): the whole within `server.shutdown_deadline`, plus the time
+    /// to spool.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<WriterReport> {
+        let server = &self.state.settings.server;
+        let nofile = http::serve::raise_open_files_limit();
+        let limits = http::serve::Limits {
+            header_read_timeout: server.header_read_timeout,
+            max_connections: http::serve::effective_max_connections(server.max_connections, nofile),
+        };
+        if limits.max_connections < server.max_connections {
+            tracing::warn!(
+                server.max_connections = server.max_connections,
+                connections.cap = limits.max_connections,
+                "the open-file limit cannot hold server.max_connections; lowered"
+            );
+        }
+        let deadline = server.shutdown_deadline;
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let router = http::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            })
+        });
         let router = http::router(self.state.clone());
-        let served = axum::serve(
+        let (served, signalled) = http::serve::serve(
             self.listener,
             http::front::MakeFront::new(router, self.state.clone()),
+            limits,
+            shutdown,
+            deadline,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
-        tracing::info!("stopped accepting requests; draining clicks");
-        let _ = self.writer_stop.send(true);
+        let until = signalled + deadline;
+        tracing::info!(
+            connections.cut = served.cut,
+            "stopped serving requests; draining clicks"
+        );
+        let _ = self.writer_stop.send(Some(until));
         let report = self.writer.await.context("the click writer panicked")?;
-        for task in self.background {
+        for task in self.background.into_iter().chain(metrics_server) {
             task.abort();
         }
         // Closing says goodbye to each connection; a database that stopped
         // answering must not hold the exit (the clicks are safe by now).
-        if tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.pool.close())
+        let close_by = (tokio::time::Instant::now() + POOL_CLOSE_TIMEOUT).min(until);
+        if tokio::time::timeout_at(close_by, self.state.pool.close())
             .await
             .is_err()
         {
             tracing::warn!("database connections did not close in time; leaving them");
         }
-        served.context("the HTTP server failed")?;
         Ok(report)
     }
 }

@@ -37,6 +37,24 @@ pub struct Settings {
     pub attribution: AttributionSettings,
     /// Sign-in sessions.
     pub sessions: SessionSettings,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Address of a separate listener for `/metrics`; empty to serve it on
+    /// `server.bind`.
+    pub bind: String,
+}
+
+impl MetricsSettings {
+    /// The separate listener's address, if one is set (validated).
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.bind.trim().parse().ok()
+    }
 }
 
 /// `[sessions]`
@@ -93,6 +111,12 @@ pub struct ServerSettings {
     /// Graceful shutdown deadline.
     #[serde(with = "humantime_serde")]
     pub shutdown_deadline: Duration,
+    /// Longest wait for a complete request head, a keep-alive connection's
+    /// idle time included.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
 }
 
 /// `[database]`
@@ -164,6 +188,11 @@ pub struct ClickSettings {
     pub flush_interval: Duration,
     /// Events kept in memory during an outage before spooling.
     pub memory_buffer: usize,
+    /// A write that has not succeeded for this long (failed, or still
+    /// hanging) starts an outage: what is held is spooled, and new clicks
+    /// too, until a write succeeds.
+    #[serde(with = "humantime_serde")]
+    pub spool_after: Duration,
     /// Spool directory.
     pub spool_dir: PathBuf,
     /// First retry delay.
@@ -289,6 +318,18 @@ impl Settings {
                 "must list bare host names (no scheme, port or path)",
             );
         }
+        if !self.metrics.bind.trim().is_empty() && self.metrics.address().is_none() {
+            return invalid(
+                "metrics.bind",
+                "must be empty or an address like 127.0.0.1:9090",
+            );
+        }
+        if self.server.header_read_timeout < Duration::from_secs(1) {
+            return invalid("server.header_read_timeout", "must be at least 1s");
+        }
+        if self.server.max_connections == 0 {
+            return invalid("server.max_connections", "must be positive");
+        }
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes", "must be at least 1024");
         }
@@ -337,6 +378,9 @@ impl Settings {
         }
         if c.flush_interval.is_zero() {
             return invalid("clicks.flush_interval", "must be positive");
+        }
+        if c.spool_after.is_zero() {
+            return invalid("clicks.spool_after", "must be positive");
         }
         if c.memory_buffer < c.batch_size {
             return invalid("clicks.memory_buffer", "must be at least clicks.batch_size");

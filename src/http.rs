@@ -7,9 +7,11 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod front;
+pub mod guard;
 pub mod ops;
 pub mod pages;
 pub mod redirect;
+pub mod serve;
 
 use std::time::Instant;
 
@@ -43,6 +45,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/v1", api::router())
         .fallback(error::api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::database_gate,
+        ))
         // Bodies are only read through AppJson, which applies this limit and
         // answers 413 in the API's envelope.
         .layer(DefaultBodyLimit::max(max_body));
@@ -57,9 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .nest("/api", api)
-        .into_router();
+        .nest("/api", api);
+    // With a metrics listener of its own, /metrics is served only there.
+    let own = if state.settings.metrics.address().is_none() {
+        own.route("/metrics", get(ops::metrics))
+    } else {
+        own
+    }
+    .into_router();
     own.fallback(not_found)
         // Cross-site form posts are refused (Origin / Sec-Fetch-Site, see
         // tower-http's csrf module): a page posted from another site with
@@ -88,13 +99,23 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn(limit_header_size))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::refuse_early,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
         ]))
         .route("/{slug}", redirect)
+        .with_state(state)
+}
+
+/// The router of the separate metrics listener (`metrics.bind`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
         .with_state(state)
 }
 
@@ -176,14 +197,6 @@ fn csrf(state: &AppState) -> tower_http::csrf::CsrfLayer {
 
 async fn not_found() -> Response {
     templates::error_page(StatusCode::NOT_FOUND, templates::NotFoundPage)
-}
-
-/// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`].
-async fn limit_header_size(req: Request, next: Next) -> Response {
-    match headers_too_large(req.headers()) {
-        Some(refusal) => refusal,
-        None => next.run(req).await,
-    }
 }
 
 /// The 431 answer, if headers add up to more than [`MAX_HEADER_BYTES`].

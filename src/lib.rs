@@ -13,6 +13,8 @@ pub mod cli;
 pub mod clicks;
 /// Settings and their validation.
 pub mod config;
+/// Whether the database answers: the API's 503 gate.
+pub mod db_health;
 /// Served domains and short URLs.
 pub mod domains;
 pub mod geo;

@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use crate::{
     clicks::ClickSender,
     config::Settings,
+    db_health::DbHealth,
     domains::Domains,
     links::{Links, cache::LinkCache, presets::UtmPresets},
     telemetry::RedirectMetrics,
@@ -51,6 +52,8 @@ pub struct Inner {
     pub redirect_metrics: RedirectMetrics,
     /// Session settings and this instance's sign-in and token throttles.
     pub accounts: Accounts,
+    /// Whether the database answers (the API's gate).
+    pub db_health: DbHealth,
 }
 
 impl AppState {

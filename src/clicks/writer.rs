@@ -62,6 +62,10 @@ pub struct Writer {
     retry_at: Option<Instant>,
     delay: Duration,
     report: WriterReport,
+    // When the write in flight started.
+    sending_since: Option<Instant>,
+    // In an outage (see `clicks.spool_after`): everything held is spooled.
+    outage: bool,
 }
 
 impl Writer {
@@ -89,6 +93,8 @@ impl Writer {
             waiters: Vec::new(),
             retry_at: None,
             report: WriterReport::default(),
+            sending_since: None,
+            outage: false,
         }
     }
 
@@ -99,11 +105,11 @@ impl Writer {
         self
     }
 
-    /// Runs until `shutdown` turns true (or every sender is gone), then drains
-    /// within `deadline` and spools what is left.
+    /// Runs until `shutdown` names an instant (or every sender is gone), then
+    /// drains until that instant and spools what is left.
     pub async fn run(
         mut self,
-        mut shutdown: watch::Receiver<bool>,
+        mut shutdown: watch::Receiver<Option<Instant>>,
         deadline: Duration,
     ) -> WriterReport {
         let mut tick = tokio::time::interval(self.cfg.flush_interval);
@@ -132,7 +138,7 @@ impl Writer {
                     self.publish_gauges();
                     due = true;
                 }
-                _ = shutdown.changed() => break,
+                _ = shutdown.wait_for(Option::is_some) => break,
             }
             self.spool_excess();
             if in_flight.is_none() {
@@ -143,7 +149,10 @@ impl Writer {
                 self.answer_waiters_if_idle();
             }
         }
-        self.stop(in_flight, deadline).await
+        let until = shutdown
+            .borrow()
+            .unwrap_or_else(|| Instant::now() + deadline);
+        self.stop(in_flight, until).await
     }
 
     /// Starts the next database job, if one is due.
@@ -158,6 +167,7 @@ impl Writer {
         if let Some(batch) = self.batches.pop_front() {
             let batch = Arc::new(batch);
             self.sending = Some(batch.clone());
+            self.sending_since = Some(Instant::now());
             return Some(Box::pin(jobs::insert(
                 self.pool.clone(),
                 batch,
@@ -194,8 +204,13 @@ impl Writer {
     /// batch back in front, unchanged (a replayed segment simply stays on disk).
     fn finish(&mut self, done: Done) {
         self.sending = None;
+        self.sending_since = None;
         match (done.result, done.job) {
             (Ok(rows), job) => {
+                if self.outage {
+                    tracing::info!("click writes succeed again; the outage is over");
+                }
+                self.outage = false;
                 self.retry_at = None;
                 self.delay = self.cfg.retry_min;
                 self.report.written += rows;
@@ -215,6 +230,7 @@ impl Writer {
                 if let Job::Insert(batch) = job {
                     self.batches.push_front(unshare(batch));
                 }
+                self.begin_outage();
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Err(FlushError::Unavailable(error.clone())));
                 }
@@ -261,8 +277,36 @@ impl Writer {
         }
     }
 
-    /// Keeps memory bounded: the newest whole batches beyond the buffer go to disk.
+    /// Starts spooling everything (a write failed, or hangs).
+    fn begin_outage(&mut self) {
+        if !self.outage {
+            tracing::warn!("click writes fail or hang; spooling clicks until the database is back");
+            metrics::counter!("lanterne_click_outages_total").increment(1);
+        }
+        self.outage = true;
+    }
+
+    /// Keeps memory bounded: the newest whole batches beyond the buffer go
+    /// to disk; during an outage, every batch (and the open events).
     fn spool_excess(&mut self) {
+        if !self.outage
+            && self
+                .sending_since
+                .is_some_and(|t| t.elapsed() >= self.cfg.spool_after)
+        {
+            self.begin_outage();
+        }
+        if self.outage {
+            self.form_batch();
+            while let Some(batch) = self.batches.pop_front() {
+                let before = self.batches.len();
+                self.spool_batch(batch);
+                if self.batches.len() > before {
+                    break; // the spool refused it: kept in memory
+                }
+            }
+            return;
+        }
         let limit = self.cfg.memory_buffer;
         let mut held = self.buffered();
         if held <= limit {
@@ -310,8 +354,7 @@ impl Writer {
     }
 
     /// Shutdown: take everything queued, write within the deadline, spool the rest.
-    async fn stop(mut self, in_flight: Option<InFlight>, deadline: Duration) -> WriterReport {
-        let until = Instant::now() + deadline;
+    async fn stop(mut self, in_flight: Option<InFlight>, until: Instant) -> WriterReport {
         self.flushes.close();
         self.drain_queue();
         self.form_batch();

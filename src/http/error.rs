@@ -4,6 +4,8 @@
 //! opaque message; the cause travels in a response extension and is logged
 //! once by `log_server_errors`.
 
+use std::borrow::Cow;
+
 use axum::{
     Json,
     extract::{Request, rejection::JsonRejection, rejection::QueryRejection},
@@ -29,12 +31,14 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    field: Option<&'static str>,
+    field: Option<Cow<'static, str>>,
     // Every refused field, when a whole input was checked.
     // Boxed: rare, and it keeps `Result<_, ApiError>` small.
     fields: Option<Box<[serde_json::Value]>>,
     cause: Option<Box<str>>,
     retry_after: Option<u64>,
+    // A database outage was seen (the gate closes on it).
+    unavailable: bool,
 }
 
 /// The hidden cause of a 5xx, for the logging middleware.
@@ -52,6 +56,7 @@ impl ApiError {
             fields: None,
             cause: None,
             retry_after: None,
+            unavailable: false,
         }
     }
 
@@ -62,9 +67,34 @@ impl ApiError {
     }
 
     /// Names the request field at fault.
-    pub fn field(mut self, field: &'static str) -> ApiError {
-        self.field = Some(field);
+    pub fn field(mut self, field: impl Into<Cow<'static, str>>) -> ApiError {
+        self.field = Some(field.into());
         self
+    }
+
+    /// A database error: 503 with `Retry-After` when the database cannot be
+    /// reached (the client may retry; the API's gate then answers at once
+    /// until the database is back, see `db_gate.rs`), else a 500.
+    pub fn database(e: &sqlx::Error) -> ApiError {
+        if crate::db_health::is_unavailable(e) {
+            ApiError {
+                cause: Some(e.to_string().into()),
+                unavailable: true,
+                ..ApiError::unavailable()
+            }
+        } else {
+            ApiError::internal(e)
+        }
+    }
+
+    /// 503: the database is unreachable; retry in a few seconds.
+    pub fn unavailable() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unreachable; retry shortly",
+        )
+        .retry_after(crate::db_health::RETRY_AFTER_SECS)
     }
 
     /// A 500 whose cause is logged, not shown.
@@ -123,15 +153,25 @@ impl IntoResponse for ApiError {
         if let Some(cause) = self.cause {
             res.extensions_mut().insert(InternalCause(cause.into()));
         }
+        if self.unavailable {
+            res.extensions_mut()
+                .insert(crate::db_health::DatabaseUnavailable);
+        }
         res
     }
 }
 
-/// Logs the cause of every 5xx once, without request data.
+/// Logs the cause of every 5xx once, without request data (a database
+/// outage as a warning: it is not a fault of the request, and the gate
+/// keeps it from being logged for every request).
 pub async fn log_server_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     if let Some(InternalCause(cause)) = res.extensions().get::<InternalCause>() {
-        tracing::error!(error = %cause, status = res.status().as_u16(), "request failed");
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %cause, "database unreachable; answering 503");
+        } else {
+            tracing::error!(error = %cause, status = res.status().as_u16(), "request failed");
+        }
     }
     res
 }
@@ -162,6 +202,7 @@ impl From<LinkError> for ApiError {
         match e {
             LinkError::Invalid(invalid) => invalid.into(),
             LinkError::NotFound => ApiError::not_found("link"),
+            LinkError::Database(db) => ApiError::database(&db),
             other => ApiError::internal(other),
         }
     }
@@ -191,7 +232,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::NotFound => ApiError::not_found("link"),
             StoreError::SlugSpaceExhausted => ApiError::internal(e),
-            StoreError::Database(db) => ApiError::internal(db),
+            StoreError::Database(db) => ApiError::database(&db),
         }
     }
 }
@@ -211,7 +252,8 @@ impl From<UserError> for ApiError {
             UserError::LastAdmin { .. } => (StatusCode::CONFLICT, "last_admin"),
             UserError::NotFound => return ApiError::not_found("user"),
             UserError::TokenNotFound => return ApiError::not_found("token"),
-            UserError::Hash(_) | UserError::Database(_) => return ApiError::internal(e),
+            UserError::Database(db) => return ApiError::database(&db),
+            UserError::Hash(_) => return ApiError::internal(e),
         };
         let err = ApiError::new(status, code, message);
         match field {
@@ -306,6 +348,13 @@ mod tests {
             StatusCode::NOT_FOUND
         );
         let e = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(
+            e.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "an unreachable database is a 503 the client may retry"
+        );
+        assert_eq!(e.retry_after, Some(crate::db_health::RETRY_AFTER_SECS));
+        let e = ApiError::from(StoreError::Database(sqlx::Error::RowNotFound));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             e.message, "internal server error",

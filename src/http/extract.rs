@@ -13,15 +13,16 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// `Json<T>` whose rejections use the API error envelope.
+pub mod json;
+
+/// `Json<T>` whose rejections use the API error envelope (see `json.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(AppJson(v))
+        json::read(req, state).await.map(AppJson)
     }
 }
 

@@ -102,6 +102,11 @@ impl MakeFront {
     pub fn new(router: Router, state: AppState) -> MakeFront {
         MakeFront { router, state }
     }
+
+    /// The service of a connection from `peer`.
+    pub fn front(&self, peer: SocketAddr) -> Front {
+        Front::new(self.router.clone(), self.state.clone(), peer)
+    }
 }
 
 impl Service<IncomingStream<'_, TcpListener>> for MakeFront {

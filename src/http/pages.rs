@@ -259,13 +259,24 @@ page_guard!(
     Role::Admin
 );
 
-/// `Form<T>` whose rejection (not a form, a field missing) is a 400 page.
+/// `Form<T>` whose rejection (not a form, a field missing, a NUL character)
+/// is a 400 page.
 pub struct PageForm<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for PageForm<T> {
     type Rejection = PageError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
+        // A NUL would reach PostgreSQL, which refuses it in text.
+        let (parts, body) = req.into_parts();
+        let read = axum::extract::Request::from_parts(parts.clone(), body);
+        let bytes = axum::body::Bytes::from_request(read, state)
+            .await
+            .map_err(|_| PageError::BadRequest)?;
+        if super::guard::nul_in_query(&String::from_utf8_lossy(&bytes)).is_some() {
+            return Err(PageError::BadRequest);
+        }
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|axum::Form(v)| PageForm(v))

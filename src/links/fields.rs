@@ -109,6 +109,9 @@ pub enum Problem {
     /// A UTM preset that sets no field.
     #[error("set at least one UTM field")]
     PresetEmpty,
+    /// `null` for a field that cannot be cleared.
+    #[error("cannot be null; leave the field out to keep its value")]
+    NotClearable,
 }
 
 /// One refused field: its name as the API spells it (`utm.source`) and why.
@@ -136,6 +139,7 @@ impl FieldError {
             Problem::SlugTaken => "slug_taken",
             Problem::Destination(_) | Problem::DestinationRequired => "invalid_destination",
             Problem::UnknownDomain => "unknown_domain",
+            Problem::NotClearable => "not_clearable",
             Problem::ParentMissing | Problem::ParentIsSelf | Problem::ParentIsVariant => {
                 "invalid_parent"
             }

@@ -45,18 +45,24 @@ pub struct LinkInput {
     pub enabled: Option<bool>,
 }
 
-/// Changes to a link, as submitted: absent fields are left alone, `null` clears.
+/// Changes to a link, as submitted: absent fields are left alone, `null` clears
+/// (and is refused, naming the field, for those that cannot be cleared: the
+/// slug, the destination, the tags and the enabled flag; `Some(None)` is
+/// such a `null`).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkPatchInput {
     /// New slug.
-    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub slug: Option<Option<String>>,
     /// New destination.
-    pub destination: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub destination: Option<Option<String>>,
     /// UTM fields to change, each on its own.
     pub utm: Option<UtmPatch>,
-    /// New tags (the whole list).
-    pub tags: Option<Vec<String>>,
+    /// New tags (the whole list; `[]` for none).
+    #[serde(default, deserialize_with = "present")]
+    pub tags: Option<Option<Vec<String>>>,
     /// New or cleared title.
     #[serde(default, deserialize_with = "present")]
     pub title: Option<Option<String>>,
@@ -73,7 +79,8 @@ pub struct LinkPatchInput {
     #[serde(default, deserialize_with = "present_time")]
     pub expires_at: Option<Option<OffsetDateTime>>,
     /// Enable or disable.
-    pub enabled: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub enabled: Option<Option<bool>>,
 }
 
 fn present_time<'de, D: Deserializer<'de>>(
@@ -178,19 +185,18 @@ pub fn parse_patch(
 ) -> Result<LinkPatch, InvalidLink> {
     let mut errors = Collect::default();
     check_parent(&mut errors, parent, Some(id));
-    let slug = match input.slug.as_deref().map(str::trim) {
+    let slug = match not_null(&mut errors, "slug", input.slug) {
         None => None,
-        Some(s) => errors.take("slug", Slug::parse(s, rules.slugs)),
+        Some(s) => errors.take("slug", Slug::parse(s.trim(), rules.slugs)),
     };
-    let destination = input
-        .destination
+    let destination = not_null(&mut errors, "destination", input.destination)
         .and_then(|d| errors.take("destination", Destination::parse(&d, rules.served_hosts)));
+    let enabled = not_null(&mut errors, "enabled", input.enabled);
     let utm = input
         .utm
         .map(|u| fields::parse_utm_patch(u, &mut errors))
         .unwrap_or_default();
-    let tags = input
-        .tags
+    let tags = not_null(&mut errors, "tags", input.tags)
         .and_then(|t| errors.take("tags", fields::parse_tags(t)));
     let title = input
         .title
@@ -217,8 +223,19 @@ pub fn parse_patch(
         parent_id: input.parent_id,
         preview: card,
         expires_at,
-        enabled: input.enabled,
+        enabled,
     })
+}
+
+/// The new value of a field that cannot be cleared; a `null` is refused.
+fn not_null<T>(errors: &mut Collect, field: &'static str, value: Option<Option<T>>) -> Option<T> {
+    match value {
+        Some(None) => {
+            errors.push(field, Problem::NotClearable);
+            None
+        }
+        other => other.flatten(),
+    }
 }
 
 /// Notes what is wrong with the parent, and returns it when it may be one.

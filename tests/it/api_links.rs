@@ -192,13 +192,13 @@ async fn invalid_links_are_refused_with_a_clear_error_and_nothing_is_written() {
             json!({"destination": "https://shop.example/", "tags": "not-a-list"}),
             422,
             "invalid_body",
-            None,
+            Some("tags"),
         ),
         (
             json!({"destination": "https://shop.example/", "colour": "red"}),
             422,
             "invalid_body",
-            None,
+            Some("colour"),
         ),
         (
             json!({"slug": "nodest"}),

@@ -3,6 +3,7 @@
 //! bound on 127.0.0.1. Each test gets its own database. `TEST_LOG=1` shows logs.
 
 mod accounts;
+mod api_edges;
 mod api_links;
 mod api_presets;
 mod api_tokens;
@@ -15,6 +16,7 @@ mod chaos;
 mod cli;
 mod clicks_load;
 mod clicks_outage;
+mod connections;
 mod exports;
 mod harness;
 mod link_edits;
@@ -33,6 +35,7 @@ mod rollups;
 mod scanners;
 mod scenarios;
 mod seed_cli;
+mod server_process;
 mod share;
 mod spool_replay;
 mod stats_api;

@@ -64,3 +64,28 @@ async fn unknown_api_paths_get_a_json_404() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn with_metrics_bind_metrics_are_served_only_on_their_own_listener() {
+    let port = crate::server_process::free_port();
+    let app = crate::harness::TestApp::spawn_with(crate::harness::Options {
+        tweak: Box::new(move |s| s.metrics.bind = format!("127.0.0.1:{port}")),
+        ..crate::harness::Options::default()
+    })
+    .await;
+    let public = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404, "not on the public listener");
+    let own = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("lanterne_"));
+}

@@ -50,6 +50,6 @@ pub fn api_error(e: StatsError) -> ApiError {
         )
         .field(field),
         StatsError::UnknownLink => ApiError::not_found("link"),
-        StatsError::Database(e) => ApiError::internal(e),
+        StatsError::Database(e) => ApiError::database(&e),
     }
 }

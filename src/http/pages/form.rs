@@ -152,10 +152,10 @@ impl LinkForm {
         let (expires_at, error) = split(self.expiry());
         let slug = self.slug.trim();
         let patch = LinkPatchInput {
-            slug: (!slug.is_empty() && slug != self.original_slug).then(|| slug.to_owned()),
-            destination: Some(self.destination.clone()),
+            slug: (!slug.is_empty() && slug != self.original_slug).then(|| Some(slug.to_owned())),
+            destination: Some(Some(self.destination.clone())),
             utm: Some(UtmPatch::replace_all(self.utm_typed())),
-            tags: Some(self.tag_list()),
+            tags: Some(Some(self.tag_list())),
             title: Some(Some(self.title.clone())),
             preview: Some(Some(PreviewPatch::replace_all(self.card()))),
             expires_at: Some(expires_at),
@@ -340,5 +340,6 @@ pub fn problem_text(t: Tr, problem: &Problem) -> String {
         Problem::NameRequired => t.get("problem.preset_name").into(),
         Problem::NameTaken => t.get("problem.preset_taken").into(),
         Problem::PresetEmpty => t.get("problem.preset_empty").into(),
+        Problem::NotClearable => t.get("problem.not_clearable").into(),
     }
 }

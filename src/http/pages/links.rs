@@ -241,7 +241,7 @@ pub async fn set_enabled(
 ) -> Result<Response, PageError> {
     let enabled = form.enabled == "true";
     let patch = LinkPatchInput {
-        enabled: Some(enabled),
+        enabled: Some(Some(enabled)),
         ..LinkPatchInput::default()
     };
     let link = links.update(parse_id(&id)?, patch).await?;
