@@ -6,8 +6,10 @@
 //! click writer. Stored kinds and channels are parsed into the classifier's
 //! typed enums, never compared as strings.
 
+pub mod calendar;
 pub mod export;
 pub mod query;
+pub mod recent;
 pub mod store;
 pub mod view;
 
@@ -18,6 +20,7 @@ use serde::{
 
 use crate::attribution::{Channel, Kind};
 pub use query::{Bound, Filter, Interval, Scope, StatsQuery};
+pub use recent::{RecentClick, recent_clicks};
 pub use view::{StatsView, view};
 
 /// Why a stats query failed.

@@ -276,7 +276,7 @@ pub async fn top_links(
     .await
 }
 
-fn raw_conditions(
+pub(super) fn raw_conditions(
     q: &mut QueryBuilder<Postgres>,
     links: Option<&[i64]>,
     (from, to): (OffsetDateTime, OffsetDateTime),

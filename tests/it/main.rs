@@ -20,6 +20,7 @@ mod link_edits;
 mod loopback;
 mod ops;
 mod pages_admin;
+mod pages_dashboard;
 mod pages_links;
 mod preview_cards;
 mod qr;
