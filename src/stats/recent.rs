@@ -72,7 +72,8 @@ async fn window_clicks(
     links: Option<&[i64]>,
     range: (OffsetDateTime, OffsetDateTime),
 ) -> Result<Vec<RecentClick>, sqlx::Error> {
-    let mut b = QueryBuilder::<Postgres>::new("select c.occurred_at, to_char(c.occurred_at at time zone ");
+    let mut b =
+        QueryBuilder::<Postgres>::new("select c.occurred_at, to_char(c.occurred_at at time zone ");
     b.push_bind(q.tz.clone());
     b.push(
         ", 'YYYY-MM-DD HH24:MI:SS') as local_time, c.link_id, coalesce(l.slug, '') as slug, \

@@ -244,7 +244,10 @@ impl Browser {
             .await
             .unwrap();
         self.screenshot(name).await;
-        self.client.set_window_size(w as u32, h as u32).await.unwrap();
+        self.client
+            .set_window_size(w as u32, h as u32)
+            .await
+            .unwrap();
     }
 
     async fn inner_height(&self) -> u32 {

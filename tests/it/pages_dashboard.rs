@@ -69,7 +69,15 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
         "203.0.113.20",
     )
     .await;
-    hit(&app, link["slug"].as_str().unwrap(), false, IPHONE_SAFARI, None, "203.0.113.21").await;
+    hit(
+        &app,
+        link["slug"].as_str().unwrap(),
+        false,
+        IPHONE_SAFARI,
+        None,
+        "203.0.113.21",
+    )
+    .await;
     app.flush_clicks().await;
     let api = api_stats(&app, &format!("link_id={id}&tz=UTC")).await;
     let totals = &api["totals"];
@@ -83,7 +91,10 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
     b.open(&app, &format!("/links/{id}?tz=UTC")).await;
     b.wait_for_text("Statistics").await;
     let text = b.text().await;
-    assert!(text.contains("Dark social") && text.contains("Direct"), "{text}");
+    assert!(
+        text.contains("Dark social") && text.contains("Direct"),
+        "{text}"
+    );
     for (class, key) in [
         ("humans", "clicks"),
         ("visitors", "visitors"),
@@ -91,7 +102,11 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
         ("direct", "direct"),
         ("shares", "share_events"),
     ] {
-        assert_eq!(card(&b, class).await, totals[key].as_i64().unwrap(), "card {class}");
+        assert_eq!(
+            card(&b, class).await,
+            totals[key].as_i64().unwrap(),
+            "card {class}"
+        );
     }
     assert_eq!(
         card(&b, "filtered").await,
@@ -114,10 +129,18 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
     }
     // What visitors and marketers typed is text, never markup.
     assert!(text.contains(XSS), "the campaign is shown as text");
-    let pwned = b.client.execute("return window.pwned === undefined", vec![]).await.unwrap();
+    let pwned = b
+        .client
+        .execute("return window.pwned === undefined", vec![])
+        .await
+        .unwrap();
     assert_eq!(pwned, Value::Bool(true), "no script ran");
     assert_eq!(
-        b.client.find_all(Locator::Css("section.dash script")).await.unwrap().len(),
+        b.client
+            .find_all(Locator::Css("section.dash script"))
+            .await
+            .unwrap()
+            .len(),
         0
     );
     b.assert_accessible("/links/{id} dashboard").await;
@@ -133,17 +156,38 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
         .unwrap();
     b.wait_for_text("Filtered by").await;
     let url = b.client.current_url().await.unwrap();
-    assert!(url.query().unwrap().contains("channel=dark_social"), "{url}");
-    assert_eq!(card(&b, "humans").await, totals["dark_social"].as_i64().unwrap());
+    assert!(
+        url.query().unwrap().contains("channel=dark_social"),
+        "{url}"
+    );
+    assert_eq!(
+        card(&b, "humans").await,
+        totals["dark_social"].as_i64().unwrap()
+    );
     assert_eq!(card(&b, "direct").await, 0, "filtered to dark social only");
     let chip = text_of(&b, ".chip").await;
     assert!(chip.contains("Channel: Dark social"), "{chip}");
     // The URL carries the view: opened afresh, it shows the same figures.
     b.client.goto(url.as_str()).await.unwrap();
-    assert_eq!(card(&b, "humans").await, totals["dark_social"].as_i64().unwrap());
-    b.client.find(Locator::Css(".chip")).await.unwrap().click().await.unwrap();
+    assert_eq!(
+        card(&b, "humans").await,
+        totals["dark_social"].as_i64().unwrap()
+    );
+    b.client
+        .find(Locator::Css(".chip"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     b.wait_for_text("Statistics").await;
-    assert!(b.client.find_all(Locator::Css(".chip")).await.unwrap().is_empty());
+    assert!(
+        b.client
+            .find_all(Locator::Css(".chip"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(card(&b, "humans").await, totals["clicks"].as_i64().unwrap());
 
     // A country row filters too, and combines with a range preset.
@@ -152,7 +196,10 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
         b.click(&country).await;
         b.wait_for_text("Filtered by").await;
         let filtered = api_stats(&app, &format!("link_id={id}&tz=UTC&country={country}")).await;
-        assert_eq!(card(&b, "humans").await, filtered["totals"]["clicks"].as_i64().unwrap());
+        assert_eq!(
+            card(&b, "humans").await,
+            filtered["totals"]["clicks"].as_i64().unwrap()
+        );
     }
     b.click("7 days").await;
     b.wait_for_text("Statistics").await;
@@ -191,17 +238,29 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
 async fn the_overview_and_campaign_pages_show_the_whole_scope() {
     let app = spawn().await;
     let a = app
-        .new_link(json!({"destination": "https://shop.example/a", "utm": {"campaign": "spring sale"}}))
+        .new_link(
+            json!({"destination": "https://shop.example/a", "utm": {"campaign": "spring sale"}}),
+        )
         .await;
     let b_link = app
-        .new_link(json!({"destination": "https://shop.example/b", "utm": {"campaign": "spring sale"}}))
+        .new_link(
+            json!({"destination": "https://shop.example/b", "utm": {"campaign": "spring sale"}}),
+        )
         .await;
     let other = app
         .new_link(json!({"destination": "https://shop.example/c", "utm": {"campaign": "winter"}}))
         .await;
     send_mix(&app, a["slug"].as_str().unwrap(), true).await;
     for l in [&b_link, &other] {
-        hit(&app, l["slug"].as_str().unwrap(), false, IPHONE_SAFARI, None, "203.0.113.30").await;
+        hit(
+            &app,
+            l["slug"].as_str().unwrap(),
+            false,
+            IPHONE_SAFARI,
+            None,
+            "203.0.113.30",
+        )
+        .await;
     }
     app.flush_clicks().await;
     let all = api_stats(&app, "tz=UTC").await;
@@ -214,18 +273,33 @@ async fn the_overview_and_campaign_pages_show_the_whole_scope() {
     b.sign_in(&app, &editor.email, PASSWORD).await;
     b.open(&app, "/?tz=UTC").await;
     b.wait_for_text("Overview").await;
-    assert_eq!(card(&b, "humans").await, all["totals"]["clicks"].as_i64().unwrap());
-    assert_eq!(card(&b, "dark-social").await, all["totals"]["dark_social"].as_i64().unwrap());
+    assert_eq!(
+        card(&b, "humans").await,
+        all["totals"]["clicks"].as_i64().unwrap()
+    );
+    assert_eq!(
+        card(&b, "dark-social").await,
+        all["totals"]["dark_social"].as_i64().unwrap()
+    );
     let top = b.text().await;
-    assert!(top.contains("Top links"), "the workspace lists its top links");
+    assert!(
+        top.contains("Top links"),
+        "the workspace lists its top links"
+    );
     assert!(top.contains("Recent clicks"));
     b.assert_accessible("/ (overview)").await;
     b.screenshot_full("dashboard-overview").await;
 
     b.open(&app, "/campaigns/spring%20sale?tz=UTC").await;
     b.wait_for_text("spring sale").await;
-    assert_eq!(card(&b, "humans").await, spring["totals"]["clicks"].as_i64().unwrap());
-    assert_eq!(card(&b, "direct").await, spring["totals"]["direct"].as_i64().unwrap());
+    assert_eq!(
+        card(&b, "humans").await,
+        spring["totals"]["clicks"].as_i64().unwrap()
+    );
+    assert_eq!(
+        card(&b, "direct").await,
+        spring["totals"]["direct"].as_i64().unwrap()
+    );
     b.assert_accessible("/campaigns/{name}").await;
     b.close().await;
 

@@ -156,7 +156,10 @@ impl Dashboard {
             let mut p = csv_params.clone();
             p.remove("link_id");
             p.retain(|k, _| matches!(k.as_str(), "from" | "to" | "tz"));
-            format!("/api/v1/links/{id}/clicks.csv?{}", ViewState::resolved_query(&p))
+            format!(
+                "/api/v1/links/{id}/clicks.csv?{}",
+                ViewState::resolved_query(&p)
+            )
         });
         Ok(Dashboard {
             presets: parts.presets(),
@@ -228,11 +231,19 @@ fn tz_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == TZ_COOKIE)
         .map(|(_, v)| v.replace("%2F", "/"))
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c)))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c))
+        })
 }
 
 fn zones(current: &str) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = ZONES.iter().map(|z| ((*z).to_owned(), *z == current)).collect();
+    let mut out: Vec<(String, bool)> = ZONES
+        .iter()
+        .map(|z| ((*z).to_owned(), *z == current))
+        .collect();
     if !ZONES.contains(&current) {
         out.insert(0, (current.to_owned(), true));
     }
@@ -251,7 +262,12 @@ fn hidden(state: &ViewState) -> Vec<(String, String)> {
     h
 }
 
-fn range_label(t: Tr, state: &ViewState, grid: &[(OffsetDateTime, time::PrimitiveDateTime)], tz: &str) -> String {
+fn range_label(
+    t: Tr,
+    state: &ViewState,
+    grid: &[(OffsetDateTime, time::PrimitiveDateTime)],
+    tz: &str,
+) -> String {
     let preset = (state.range != Range::Custom)
         .then(|| t.get(&format!("dash.range_{}", state.range.as_str())));
     let span = match (grid.first(), grid.last()) {
@@ -306,7 +322,9 @@ pub async fn home(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     match page {
-        Ok(page) => overview(&state, page, &headers, &params).await.into_response(),
+        Ok(page) => overview(&state, page, &headers, &params)
+            .await
+            .into_response(),
         Err(_) => crate::templates::HomePage.into_response(),
     }
 }
@@ -318,7 +336,15 @@ async fn overview(
     params: &HashMap<String, String>,
 ) -> Result<DashboardPage, PageError> {
     let title = page.chrome.t.get("dash.overview").to_owned();
-    scope_page(state, page, headers, params, ("/".into(), None), ("dash.workspace", title)).await
+    scope_page(
+        state,
+        page,
+        headers,
+        params,
+        ("/".into(), None),
+        ("dash.workspace", title),
+    )
+    .await
 }
 
 /// `GET /campaigns/{name}`: the links whose UTM campaign is `name`.
@@ -330,7 +356,15 @@ pub async fn campaign(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<DashboardPage, PageError> {
     let base = format!("/campaigns/{}", encode_segment(&name));
-    scope_page(&state, page, &headers, &params, (base, Some(("campaign", &name))), ("dash.campaign", name.clone())).await
+    scope_page(
+        &state,
+        page,
+        &headers,
+        &params,
+        (base, Some(("campaign", &name))),
+        ("dash.campaign", name.clone()),
+    )
+    .await
 }
 
 /// `GET /tags/{name}`: the links carrying tag `name`.
@@ -342,7 +376,15 @@ pub async fn tag(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<DashboardPage, PageError> {
     let base = format!("/tags/{}", encode_segment(&name));
-    scope_page(&state, page, &headers, &params, (base, Some(("tag", &name))), ("dash.tag", name.clone())).await
+    scope_page(
+        &state,
+        page,
+        &headers,
+        &params,
+        (base, Some(("tag", &name))),
+        ("dash.tag", name.clone()),
+    )
+    .await
 }
 
 /// A path segment, percent-encoded.

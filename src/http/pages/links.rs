@@ -19,11 +19,11 @@ use super::{Chrome, EditorPage, PageForm, SignedIn, flash, form::FormView, link_
 use crate::{
     http::error::page::PageError,
     i18n::Tr,
-    state::AppState,
     links::{
         InvalidLink, LinkError, Links, input::LinkPatchInput, paging::PageRequest,
         store::ListFilter,
     },
+    state::AppState,
 };
 
 pub use super::form::LinkForm;
@@ -184,8 +184,8 @@ pub async fn show(
     let link = links.find(parse_id(&id)?).await?;
     let t = page.chrome.t;
     let variants = links.variants(link.id).await?;
-    let text =
-        crate::links::share::parse_text(q.get("text").cloned()).map_err(|_| PageError::BadRequest)?;
+    let text = crate::links::share::parse_text(q.get("text").cloned())
+        .map_err(|_| PageError::BadRequest)?;
     let share = super::share::ShareView::new(&links, &link, &variants, text);
     let (base, id) = (format!("/links/{}", link.id), link.id.to_string());
     let dash = super::dashboard::Dashboard::load(

@@ -10,7 +10,11 @@ use std::fmt::Write;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::format::{Num, month_name};
-use crate::{attribution::Channel, i18n::Tr, stats::{CHANNELS, Interval, view::Bucket}};
+use crate::{
+    attribution::Channel,
+    i18n::Tr,
+    stats::{CHANNELS, Interval, view::Bucket},
+};
 
 const WIDTH: f32 = 760.0;
 const HEIGHT: f32 = 260.0;
@@ -111,7 +115,11 @@ impl Chart {
         let channels: Vec<Channel> = CHANNELS
             .iter()
             .copied()
-            .filter(|c| series.iter().any(|b| b.channels.get(c.as_str()).copied().unwrap_or(0) > 0))
+            .filter(|c| {
+                series
+                    .iter()
+                    .any(|b| b.channels.get(c.as_str()).copied().unwrap_or(0) > 0)
+            })
             .collect();
         let mut values = vec![vec![0i64; grid.len()]; channels.len()];
         for b in series {
@@ -129,7 +137,10 @@ impl Chart {
         let slot = (x1 - x0) / n as f32;
         let x_of = |i: usize| x0 + slot * (i as f32 + 0.5);
         let y_of = |v: i64| y1 - (y1 - y0) * (v as f32 / top as f32);
-        let labels: Vec<String> = grid.iter().map(|(_, local)| bucket_label(t, *local, interval)).collect();
+        let labels: Vec<String> = grid
+            .iter()
+            .map(|(_, local)| bucket_label(t, *local, interval))
+            .collect();
 
         let mut lines: Vec<Series> = channels
             .iter()
@@ -148,7 +159,10 @@ impl Chart {
                     dash,
                     marker,
                     markers: if marker != "none" && n <= 40 {
-                        vals.iter().enumerate().map(|(i, v)| (x_of(i), y_of(*v))).collect()
+                        vals.iter()
+                            .enumerate()
+                            .map(|(i, v)| (x_of(i), y_of(*v)))
+                            .collect()
                     } else {
                         Vec::new()
                     },

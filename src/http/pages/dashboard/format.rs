@@ -12,12 +12,16 @@ impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = self.0.unsigned_abs().to_string();
         // French uses a narrow no-break space; English a comma.
-        let sep = if self.1.lang() == "fr" { '\u{202f}' } else { ',' };
+        let sep = if self.1.lang() == "fr" {
+            '\u{202f}'
+        } else {
+            ','
+        };
         if self.0 < 0 {
             f.write_str("−")?;
         }
         for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 write!(f, "{sep}")?;
             }
             write!(f, "{d}")?;
@@ -43,7 +47,11 @@ pub fn percent(t: Tr, part: i64, whole: i64) -> String {
 /// A ratio with two decimals in the language's notation (`1.25`, `1,25`).
 pub fn ratio(t: Tr, v: f64) -> String {
     let s = format!("{v:.2}");
-    if t.lang() == "fr" { s.replace('.', ",") } else { s }
+    if t.lang() == "fr" {
+        s.replace('.', ",")
+    } else {
+        s
+    }
 }
 
 /// The short name of a month.
@@ -74,8 +82,16 @@ impl Change {
                 p if p > 0 => "up",
                 _ => "down",
             };
-            let signed = if pct > 0 { format!("+{pct}") } else { format!("{}", pct).replace('-', "−") };
-            let signed = if t.lang() == "fr" { format!("{signed}\u{a0}%") } else { format!("{signed}%") };
+            let signed = if pct > 0 {
+                format!("+{pct}")
+            } else {
+                format!("{}", pct).replace('-', "−")
+            };
+            let signed = if t.lang() == "fr" {
+                format!("{signed}\u{a0}%")
+            } else {
+                format!("{signed}%")
+            };
             (dir, t.with("dash.change", "pct", signed))
         };
         Change { direction, text }

@@ -149,7 +149,8 @@ impl Parts<'_> {
                     self.t.get(&format!("dim.{}", d.field())),
                     v.split(',')
                         .map(|part| match part.strip_prefix('!') {
-                            Some(not) => self.t.with("dash.not", "value", self.value_label(*d, not)),
+                            Some(not) =>
+                                self.t.with("dash.not", "value", self.value_label(*d, not)),
                             None => self.value_label(*d, part),
                         })
                         .collect::<Vec<_>>()
@@ -196,7 +197,11 @@ impl Parts<'_> {
                 class: "dark-social",
                 label: t.get("channel.dark_social"),
                 value: Num(now.dark_social, t).to_string(),
-                note: Some(t.with("dash.of_clicks", "pct", percent(t, now.dark_social, now.clicks))),
+                note: Some(t.with(
+                    "dash.of_clicks",
+                    "pct",
+                    percent(t, now.dark_social, now.clicks),
+                )),
                 change: Change::new(t, now.dark_social, before.dark_social),
                 href: channel("dark_social"),
             },
@@ -284,7 +289,13 @@ impl Parts<'_> {
             rows: self.rows(
                 v.dark_social_sources
                     .iter()
-                    .map(|r| (r.source.clone(), r.clicks, vec![percent(t, r.clicks, dark_total)]))
+                    .map(|r| {
+                        (
+                            r.source.clone(),
+                            r.clicks,
+                            vec![percent(t, r.clicks, dark_total)],
+                        )
+                    })
                     .collect(),
                 Some(Dimension::Source),
                 Some((Dimension::Channel, "dark_social")),
@@ -313,7 +324,11 @@ impl Parts<'_> {
             id: "evidence",
             title: t.get("dash.t_evidence"),
             note: Some(t.get("dash.t_evidence_note")),
-            head: vec![t.get("dash.signal"), t.get("dash.clicks"), t.get("dash.share")],
+            head: vec![
+                t.get("dash.signal"),
+                t.get("dash.clicks"),
+                t.get("dash.share"),
+            ],
             rows: evidence,
             csv: None,
             tone: "dark-social",
@@ -347,11 +362,21 @@ impl Parts<'_> {
             id: "channels",
             title: t.get("dash.t_channels"),
             note: None,
-            head: vec![t.get("dash.channel"), t.get("dash.clicks"), t.get("dash.visitors")],
+            head: vec![
+                t.get("dash.channel"),
+                t.get("dash.clicks"),
+                t.get("dash.visitors"),
+            ],
             rows: self.rows(
                 v.channels
                     .iter()
-                    .map(|r| (r.channel.as_str().to_owned(), r.clicks, vec![Num(r.visitors, t).to_string()]))
+                    .map(|r| {
+                        (
+                            r.channel.as_str().to_owned(),
+                            r.clicks,
+                            vec![Num(r.visitors, t).to_string()],
+                        )
+                    })
                     .collect(),
                 Some(Dimension::Channel),
                 None,
@@ -368,19 +393,37 @@ impl Parts<'_> {
             ("devices", Dimension::Device, "dash.t_devices"),
             ("os", Dimension::Os, "dash.t_os"),
             ("browsers", Dimension::Browser, "dash.t_browsers"),
-            ("utm_campaigns", Dimension::UtmCampaign, "dash.t_utm_campaigns"),
+            (
+                "utm_campaigns",
+                Dimension::UtmCampaign,
+                "dash.t_utm_campaigns",
+            ),
             ("utm_sources", Dimension::UtmSource, "dash.t_utm_sources"),
             ("utm_mediums", Dimension::UtmMedium, "dash.t_utm_mediums"),
         ] {
-            let rows = v.breakdowns.get(name).map(Vec::as_slice).unwrap_or_default();
+            let rows = v
+                .breakdowns
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             out.push(Table {
                 id: name_id(name),
                 title: t.get(title),
                 note: None,
-                head: vec![t.get(&format!("dim.{}", dimension.field())), t.get("dash.clicks"), t.get("dash.visitors")],
+                head: vec![
+                    t.get(&format!("dim.{}", dimension.field())),
+                    t.get("dash.clicks"),
+                    t.get("dash.visitors"),
+                ],
                 rows: self.rows(
                     rows.iter()
-                        .map(|r| (r.value.clone(), r.clicks, vec![Num(r.visitors, t).to_string()]))
+                        .map(|r| {
+                            (
+                                r.value.clone(),
+                                r.clicks,
+                                vec![Num(r.visitors, t).to_string()],
+                            )
+                        })
                         .collect(),
                     Some(dimension),
                     None,
@@ -395,14 +438,22 @@ impl Parts<'_> {
                 id: "top-links",
                 title: t.get("dash.t_links"),
                 note: None,
-                head: vec![t.get("dash.link"), t.get("dash.clicks"), t.get("dash.visitors")],
+                head: vec![
+                    t.get("dash.link"),
+                    t.get("dash.clicks"),
+                    t.get("dash.visitors"),
+                ],
                 rows: v
                     .links
                     .iter()
                     .take(ROWS)
                     .map(|l| TableRow {
                         label: format!("/{}", l.slug),
-                        href: Some(format!("/links/{}?{}", l.link_id, self.state.query_string())),
+                        href: Some(format!(
+                            "/links/{}?{}",
+                            l.link_id,
+                            self.state.query_string()
+                        )),
                         bar: (l.clicks.max(0) * 100 / max) as u32,
                         cells: vec![Num(l.clicks, t).to_string(), Num(l.visitors, t).to_string()],
                         badge: None,
@@ -431,16 +482,32 @@ impl Parts<'_> {
                     link: self
                         .many_links
                         .then(|| (format!("/{}", c.slug), format!("/links/{}", c.link_id))),
-                    channel: if t.has(&key) { t.get(&key) } else { t.get("dash.unknown") },
+                    channel: if t.has(&key) {
+                        t.get(&key)
+                    } else {
+                        t.get("dash.unknown")
+                    },
                     channel_key: c.channel.replace('_', "-"),
                     source: match (c.source.as_str(), c.referrer_host.as_str()) {
                         ("", "") => "—".to_owned(),
                         ("", host) => host.to_owned(),
                         (s, _) => s.to_owned(),
                     },
-                    evidence: if c.evidence.is_empty() { "—".to_owned() } else { c.evidence.clone() },
-                    country: if c.country.is_empty() { "—".to_owned() } else { c.country.clone() },
-                    device: if parts.is_empty() { "—".to_owned() } else { parts.join(" · ") },
+                    evidence: if c.evidence.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        c.evidence.clone()
+                    },
+                    country: if c.country.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        c.country.clone()
+                    },
+                    device: if parts.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        parts.join(" · ")
+                    },
                 }
             })
             .collect()

@@ -97,7 +97,12 @@ impl ViewState {
     /// Parameters the dashboard does not know (another section's, like the
     /// share kit's message) are left alone.
     pub fn from_query(params: &HashMap<String, String>, default_tz: &str) -> ViewState {
-        let get = |k: &str| params.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+        let get = |k: &str| {
+            params
+                .get(k)
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
         let (from, to) = (get("from"), get("to"));
         let range = match params.get("range").and_then(|r| Range::parse(r)) {
             Some(r) => r,
@@ -116,8 +121,16 @@ impl ViewState {
         filters.sort();
         ViewState {
             range,
-            from: if range == Range::Custom { from } else { String::new() },
-            to: if range == Range::Custom { to } else { String::new() },
+            from: if range == Range::Custom {
+                from
+            } else {
+                String::new()
+            },
+            to: if range == Range::Custom {
+                to
+            } else {
+                String::new()
+            },
             tz,
             interval: get("interval"),
             filters,
@@ -261,8 +274,14 @@ mod tests {
         assert_eq!(p["from"], "2026-11-26");
         assert_eq!(p["to"], "2026-12-02");
         assert_eq!(p["link_id"], "3");
-        assert_eq!(Range::Year.first_day(date!(2026 - 03 - 15)), Some(date!(2025 - 04 - 01)));
-        assert_eq!(Range::Year.first_day(date!(2026 - 12 - 02)), Some(date!(2026 - 01 - 01)));
+        assert_eq!(
+            Range::Year.first_day(date!(2026 - 03 - 15)),
+            Some(date!(2025 - 04 - 01))
+        );
+        assert_eq!(
+            Range::Year.first_day(date!(2026 - 12 - 02)),
+            Some(date!(2026 - 01 - 01))
+        );
         let day = ViewState::from_query(&params(&[("range", "24h")]), "UTC");
         let p = day.api_params(None, date!(2026 - 12 - 02), "NOW", "DAY_AGO");
         assert_eq!((p["from"].as_str(), p["to"].as_str()), ("DAY_AGO", "NOW"));
@@ -270,7 +289,10 @@ mod tests {
 
     #[test]
     fn dates_without_a_range_are_a_custom_range() {
-        let s = ViewState::from_query(&params(&[("from", "2026-01-01"), ("to", "2026-01-31")]), "UTC");
+        let s = ViewState::from_query(
+            &params(&[("from", "2026-01-01"), ("to", "2026-01-31")]),
+            "UTC",
+        );
         assert_eq!(s.range, Range::Custom);
         assert_eq!(
             s.query_string(),
