@@ -60,7 +60,6 @@ pub fn router(state: AppState) -> Router {
     let redirect = get(redirect::redirect).layer(CatchPanicLayer::new());
     let own = Routes::new()
         .merge(pages::router())
-        .route("/", get(home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .nest("/api", api);
@@ -117,16 +116,6 @@ pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(ops::metrics))
         .with_state(state)
-}
-
-/// The home of a served domain; signed-in users go on to their links.
-async fn home(
-    id: Result<crate::users::identity::Identity, crate::users::identity::AuthError>,
-) -> Response {
-    match id {
-        Ok(_) => axum::response::Redirect::to("/links").into_response(),
-        Err(_) => templates::HomePage.into_response(),
-    }
 }
 
 /// A route table that refuses, as it is built, a route the front door

@@ -98,6 +98,17 @@ impl Tr {
             .replace(&format!("{{{name}}}"), &value.to_string())
     }
 
+    /// A string with two placeholders filled.
+    pub fn with2(
+        &self,
+        key: &str,
+        (n1, v1): (&str, impl std::fmt::Display),
+        (n2, v2): (&str, impl std::fmt::Display),
+    ) -> String {
+        self.with(key, n1, v1)
+            .replace(&format!("{{{n2}}}"), &v2.to_string())
+    }
+
     /// The language code, for `<html lang>`.
     pub fn lang(&self) -> &'static str {
         self.0.code()

@@ -6,10 +6,12 @@
 //! click writer. Stored kinds and channels are parsed into the classifier's
 //! typed enums, never compared as strings.
 
+pub mod calendar;
 pub mod export;
 mod figures;
 pub mod link_clicks;
 pub mod query;
+pub mod recent;
 pub mod store;
 pub mod view;
 
@@ -20,6 +22,7 @@ use serde::{
 
 use crate::attribution::{Channel, Kind};
 pub use query::{Bound, Filter, Interval, Scope, StatsQuery};
+pub use recent::{RecentClick, recent_clicks};
 pub use view::{StatsView, view};
 
 /// Why a stats query failed.

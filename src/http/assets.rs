@@ -32,6 +32,16 @@ const FILES: &[Asset] = &[
         bytes: include_bytes!("../../assets/app.js"),
     },
     Asset {
+        name: "dashboard.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../assets/dashboard.css"),
+    },
+    Asset {
+        name: "dashboard.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/dashboard.js"),
+    },
+    Asset {
         name: "icon.svg",
         content_type: "image/svg+xml",
         bytes: include_bytes!("../../assets/icon.svg"),

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod admin;
 pub mod card;
+pub mod dashboard;
 pub mod flash;
 pub mod form;
 pub mod link_list;
@@ -40,6 +41,9 @@ use crate::{
 /// headers). Built with `Routes`, so each first segment is checked.
 pub fn router() -> Router<AppState> {
     super::Routes::new()
+        .route("/", get(dashboard::home))
+        .route("/campaigns/{name}", get(dashboard::campaign))
+        .route("/tags/{name}", get(dashboard::tag))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::sign_out))
         .route("/links", get(link_list::list).post(links::create))
@@ -127,6 +131,16 @@ impl Chrome {
     pub fn at(mut self, section: &'static str) -> Chrome {
         self.section = section;
         self
+    }
+
+    /// The dashboard's stylesheet URL (content-hashed).
+    pub fn dashboard_css(&self) -> String {
+        assets::url("dashboard.css")
+    }
+
+    /// The dashboard's script URL (content-hashed).
+    pub fn dashboard_js(&self) -> String {
+        assets::url("dashboard.js")
     }
 
     /// Whether the signed-in user may change links.

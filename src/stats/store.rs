@@ -9,6 +9,7 @@ mod rollups;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+pub(super) use raw::raw_conditions;
 pub use raw::{click_rows, raw_aggregates, raw_series};
 pub use rollups::{rollup_aggregates, series, top_links};
 

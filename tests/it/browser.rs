@@ -265,6 +265,38 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// A screenshot of the whole page: the window grows to the page's
+    /// height for it, then gets its size back.
+    pub async fn screenshot_full(&self, name: &str) {
+        let (w, h) = self.client.get_window_size().await.unwrap();
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(u64::from(h as u32)) as u32;
+        let chrome = h as u32 - self.inner_height().await;
+        self.client
+            .set_window_size(w as u32, (height + chrome).min(8000))
+            .await
+            .unwrap();
+        self.screenshot(name).await;
+        self.client
+            .set_window_size(w as u32, h as u32)
+            .await
+            .unwrap();
+    }
+
+    async fn inner_height(&self) -> u32 {
+        self.client
+            .execute("return window.innerHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0) as u32
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -24,6 +24,7 @@ mod loopback;
 mod openapi;
 mod ops;
 mod pages_admin;
+mod pages_dashboard;
 mod pages_links;
 mod pages_workspace;
 mod preview_cards;

@@ -8,9 +8,11 @@ use askama_web::WebTemplate;
 use axum::{
     Json,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::{
@@ -21,6 +23,7 @@ use crate::{
     http::error::page::PageError,
     i18n::Tr,
     links::{InvalidLink, LinkError, Links, input::LinkPatchInput, presets::UtmPresets},
+    state::AppState,
 };
 
 pub use super::form::LinkForm;
@@ -153,32 +156,41 @@ pub struct ShowPage {
     link: LinkView,
     share: super::share::ShareView,
     card: CardView,
-}
-
-/// Query of `GET /links/{id}`: the share buttons' message.
-#[derive(Debug, Deserialize)]
-pub struct ShowQuery {
-    text: Option<String>,
+    dash: super::dashboard::Dashboard,
 }
 
 /// `GET /links/{id}`.
 pub async fn show(
     State(links): State<Links>,
+    State(state): State<AppState>,
     page: SignedIn,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<ShowPage, PageError> {
     let link = links.find(parse_id(&id)?).await?;
     let t = page.chrome.t;
     let variants = links.variants(link.id).await?;
-    let text = crate::links::share::parse_text(q.text).map_err(|_| PageError::BadRequest)?;
+    let text = crate::links::share::parse_text(q.get("text").cloned())
+        .map_err(|_| PageError::BadRequest)?;
     let share = super::share::ShareView::new(&links, &link, &variants, text);
+    let (base, id) = (format!("/links/{}", link.id), link.id.to_string());
+    let dash = super::dashboard::Dashboard::load(
+        &state.pool,
+        t,
+        &base,
+        Some(("link_id", &id)),
+        &q,
+        &headers,
+    )
+    .await?;
     Ok(ShowPage {
         t,
         chrome: page.chrome.at("links"),
         link: LinkView::new(&links, &link, t),
         card: CardView::of_link(&links, &link),
         share,
+        dash,
     })
 }
 

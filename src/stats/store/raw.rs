@@ -51,7 +51,7 @@ pub async fn raw_series(
     q.build_query_as().fetch_all(pool).await
 }
 
-fn raw_conditions(
+pub(in crate::stats) fn raw_conditions(
     q: &mut QueryBuilder<Postgres>,
     links: Option<&[i64]>,
     (from, to): (OffsetDateTime, OffsetDateTime),

@@ -162,11 +162,16 @@ pub async fn walk(c: &mut Checker<'_>, who: Callers<'_>) {
     let t = "/api/v1/utm-presets";
     c.call(M::GET, t, t, v, Body::None, 200).await;
     c.call(M::GET, t, t, none, Body::None, 401).await;
-    let preset = || Body::Json(json!({"name": "Newsletter", "utm": {"source": "newsletter", "medium": "email"}}));
+    let preset = || {
+        Body::Json(
+            json!({"name": "Newsletter", "utm": {"source": "newsletter", "medium": "email"}}),
+        )
+    };
     let saved = c.call(M::POST, t, t, e, preset(), 201).await;
     c.call(M::POST, t, t, e, preset(), 409).await;
     c.call(M::POST, t, t, v, preset(), 403).await;
-    c.call(M::POST, t, t, e, Body::Json(json!({"name": ""})), 422).await;
+    c.call(M::POST, t, t, e, Body::Json(json!({"name": ""})), 422)
+        .await;
     c.call(M::POST, t, t, e, Body::Raw("{"), 400).await;
     c.call(M::POST, t, t, none, preset(), 401).await;
     let t = "/api/v1/utm-presets/{id}";
