@@ -27,6 +27,7 @@ mod tests {
         let s = load_from(&[]).expect("defaults are valid");
         assert_eq!(s.redirect.status, 302);
         assert_eq!(s.slugs.length, 7);
+        assert_eq!(s.clicks.durability, ClickDurability::Batch);
     }
 
     #[test]
@@ -57,6 +58,7 @@ mod tests {
         let cases = [
             ("LANTERNE_REDIRECT__STATUS", "303", "redirect.status"),
             ("LANTERNE_CLICKS__BATCH_SIZE", "0", "clicks.batch_size"),
+            ("LANTERNE_CLICKS__DURABILITY", "fsync", "clicks.durability"),
             (
                 "LANTERNE_SLUGS__ALPHABET",
                 "ABCDEFGHIJKLMNOPQ",

@@ -189,6 +189,8 @@ pub struct ClickSettings {
     pub spool_after: Duration,
     /// Spool directory.
     pub spool_dir: PathBuf,
+    /// When a click reaches the disk (see [`ClickDurability`]).
+    pub durability: ClickDurability,
     /// First retry delay.
     #[serde(with = "humantime_serde")]
     pub retry_min: Duration,
@@ -203,6 +205,19 @@ pub struct ClickSettings {
     /// How long the ids of written batches are remembered (replay dedupe).
     #[serde(with = "humantime_serde")]
     pub ledger_retention: Duration,
+}
+
+/// `clicks.durability`: what a crash (kill -9, power loss) may lose.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClickDurability {
+    /// Clicks are held in memory until their batch is committed (spooled
+    /// during an outage): a crash loses what was not yet written.
+    Batch,
+    /// Every drain of events (at most every 10 ms) is also appended to a
+    /// journal in the spool directory with one fsync, before its batch is
+    /// sent: a crash loses at most the last drain.
+    Spool,
 }
 
 /// `[log]`
