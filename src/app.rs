@@ -23,10 +23,10 @@ use crate::{
     asn::{self, AsnDb},
     attribution::{Classifier, ClassifierConfig},
     clicks::{
-        ClickSender, enrich::Enricher, previews, spool::Spool, store as click_store, visitor,
-        visitor::Salts, writer::Writer, writer::WriterReport,
+        ClickSender, enrich::Enricher, journal::Journal, previews, spool::Spool,
+        store as click_store, visitor, visitor::Salts, writer::Writer, writer::WriterReport,
     },
-    config::Settings,
+    config::{ClickDurability, Settings},
     db_health::DbHealth,
     domains::{self, Domains},
     geo::{self, GeoDb},
@@ -150,6 +150,17 @@ impl App {
             settings.clicks.clone(),
         )
         .with_stored_previews(previews_rx);
+        let writer = match settings.clicks.durability {
+            ClickDurability::Batch => writer,
+            ClickDurability::Spool => writer.with_journal(
+                Journal::open(&settings.clicks.spool_dir).with_context(|| {
+                    format!(
+                        "cannot open the click journal in {}",
+                        settings.clicks.spool_dir.display()
+                    )
+                })?,
+            ),
+        };
         let writer = tokio::spawn(writer.run(stop_rx, settings.server.shutdown_deadline));
 
         let metrics = telemetry::metrics_handle();

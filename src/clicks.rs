@@ -7,6 +7,7 @@
 pub mod enrich;
 pub mod headers;
 mod jobs;
+pub mod journal;
 mod pgcopy;
 pub mod preview_notices;
 pub mod previews;

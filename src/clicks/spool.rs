@@ -54,6 +54,13 @@ impl Spool {
     /// Opens (creating) the directory; segments left open by a crash are sealed.
     pub fn open(dir: &Path) -> io::Result<Spool> {
         fs::create_dir_all(dir)?;
+        let recovered = super::journal::recover(dir)?;
+        if recovered > 0 {
+            tracing::info!(
+                journal.files = recovered,
+                "click journal left by a crash moved to the spool"
+            );
+        }
         let mut events = 0;
         for entry in fs::read_dir(dir)? {
             let path = entry?.path();
@@ -75,12 +82,7 @@ impl Spool {
     pub fn append(&mut self, batch: &Batch) -> io::Result<()> {
         let mut buf = Vec::with_capacity(batch.records.len() * 600);
         for record in &batch.records {
-            let line = LineOut {
-                batch: batch.id,
-                record,
-            };
-            serde_json::to_writer(&mut buf, &line).map_err(io::Error::other)?;
-            buf.push(b'\n');
+            write_line(&mut buf, batch.id, record)?;
         }
         let (_, file, count) = self.current_segment()?;
         file.write_all(&buf)?;
@@ -137,6 +139,13 @@ impl Spool {
         }
         Ok(self.current.as_mut().expect("just set"))
     }
+}
+
+/// Appends one spool line (`record` of batch `batch`) to `buf`.
+pub(crate) fn write_line(buf: &mut Vec<u8>, batch: Uuid, record: &ClickRecord) -> io::Result<()> {
+    serde_json::to_writer(&mut *buf, &LineOut { batch, record }).map_err(io::Error::other)?;
+    buf.push(b'\n');
+    Ok(())
 }
 
 /// Sets records that PostgreSQL refused aside, in `*.rejected` files of

@@ -14,11 +14,13 @@ use tokio::{
     sync::{mpsc, watch},
     time::{Instant, MissedTickBehavior},
 };
+use uuid::Uuid;
 
 use super::{
     Batch, ClickEvent, ClickReceiver, ClickRecord, FlushError, FlushWaiter,
     enrich::Enricher,
     jobs::{self, Done, Job},
+    journal::Journal,
     preview_notices::SeenPreview,
     queue::ClickQueue,
     spool::Spool,
@@ -66,6 +68,10 @@ pub struct Writer {
     sending_since: Option<Instant>,
     // In an outage (see `clicks.spool_after`): everything held is spooled.
     outage: bool,
+    // The id the open events' batch will have (journaled under it).
+    open_id: Uuid,
+    // `clicks.durability = "spool"`: every drain is journaled.
+    journal: Option<Journal>,
 }
 
 impl Writer {
@@ -95,6 +101,8 @@ impl Writer {
             report: WriterReport::default(),
             sending_since: None,
             outage: false,
+            open_id: Uuid::now_v7(),
+            journal: None,
         }
     }
 
@@ -102,6 +110,13 @@ impl Writer {
     /// click is matched with a preview whichever instance saw it.
     pub fn with_stored_previews(mut self, previews: mpsc::Receiver<Vec<SeenPreview>>) -> Writer {
         self.stored_previews = Some(previews);
+        self
+    }
+
+    /// Journals every drain of events before its batch is sent
+    /// (`clicks.durability = "spool"`).
+    pub fn with_journal(mut self, journal: Journal) -> Writer {
+        self.journal = Some(journal);
         self
     }
 
@@ -129,7 +144,9 @@ impl Writer {
                     self.finish(done);
                 }
                 _ = drain.tick() => {
-                    if !self.drain_queue() {
+                    let open = self.drain_queue();
+                    self.sync_journal();
+                    if !open {
                         break;
                     }
                 }
@@ -191,7 +208,8 @@ impl Writer {
             // spares the pushes a run of reallocations and moves.
             let next = Vec::with_capacity(self.open.len().min(self.cfg.batch_size));
             let records = mem::replace(&mut self.open, next);
-            self.batches.push_back(Batch::new(records));
+            let id = mem::replace(&mut self.open_id, Uuid::now_v7());
+            self.batches.push_back(Batch { id, records });
         }
     }
 
@@ -207,6 +225,9 @@ impl Writer {
         self.sending_since = None;
         match (done.result, done.job) {
             (Ok(rows), job) => {
+                if let Job::Insert(batch) = &job {
+                    self.retire(batch.id);
+                }
                 if self.outage {
                     tracing::info!("click writes succeed again; the outage is over");
                 }
@@ -271,6 +292,7 @@ impl Writer {
     /// Enriches an event into the open batch; a full batch is formed.
     fn accept(&mut self, ev: ClickEvent) {
         let record = self.enricher.enrich(ev);
+        self.journal_record(&record);
         self.open.push(record);
         if self.open.len() >= self.cfg.batch_size {
             self.form_batch();
@@ -328,8 +350,11 @@ impl Writer {
 
     fn spool_batch(&mut self, batch: Batch) {
         match self.spool.append(&batch) {
-            Ok(()) => metrics::counter!("lanterne_clicks_spooled_total")
-                .increment(batch.records.len() as u64),
+            Ok(()) => {
+                self.retire(batch.id);
+                metrics::counter!("lanterne_clicks_spooled_total")
+                    .increment(batch.records.len() as u64)
+            }
             Err(e) => {
                 // Disk full or unwritable: keep them in memory rather than lose them.
                 tracing::error!(error = %e, "cannot write the click spool; keeping events in memory");
@@ -357,6 +382,7 @@ impl Writer {
     async fn stop(mut self, in_flight: Option<InFlight>, until: Instant) -> WriterReport {
         self.flushes.close();
         self.drain_queue();
+        self.sync_journal();
         self.form_batch();
         if let Some(job) = in_flight
             && let Ok(done) = tokio::time::timeout_at(until, job).await
@@ -406,6 +432,9 @@ impl Writer {
         for w in self.waiters.drain(..) {
             let _ = w.send(Err(FlushError::Stopped));
         }
+        if let Some(journal) = self.journal.take() {
+            journal.close();
+        }
         self.report.spooled = self.spool.events();
         self.publish_gauges();
         tracing::info!(
@@ -414,6 +443,38 @@ impl Writer {
             "click writer stopped"
         );
         self.report
+    }
+}
+
+/// The journal (`clicks.durability = "spool"`), kept apart from the rest of
+/// the writer.
+impl Writer {
+    /// Adds an accepted event to the next journal sync.
+    fn journal_record(&mut self, record: &ClickRecord) {
+        if let Some(journal) = &mut self.journal
+            && let Err(e) = journal.record(self.open_id, record)
+        {
+            metrics::counter!("lanterne_click_journal_errors_total").increment(1);
+            tracing::error!(error = %e, "cannot journal a click");
+        }
+    }
+
+    /// One fsync for everything drained since the last one, before any of
+    /// it is sent.
+    fn sync_journal(&mut self) {
+        if let Some(journal) = &mut self.journal
+            && let Err(e) = journal.sync()
+        {
+            metrics::counter!("lanterne_click_journal_errors_total").increment(1);
+            tracing::error!(error = %e, "cannot sync the click journal; a crash may lose these clicks");
+        }
+    }
+
+    /// A batch is committed or spooled: the journal lets it go.
+    fn retire(&mut self, batch: Uuid) {
+        if let Some(journal) = &mut self.journal {
+            journal.retire(batch);
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod cli;
 mod clicks_load;
 mod clicks_outage;
 mod connections;
+mod crash_durability;
 mod exports;
 mod harness;
 mod link_edits;
