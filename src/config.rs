@@ -89,6 +89,12 @@ pub struct AttributionSettings {
     /// Store the Referer whole; by default its query and fragment are cut
     /// off before it is stored or spooled (classification sees it whole).
     pub keep_referrer_query: bool,
+    /// A visitor (keyed hash of IP and User-Agent) opening `burst_links`
+    /// distinct links of one campaign within this window is a scanner.
+    #[serde(with = "humantime_serde")]
+    pub burst_window: Duration,
+    /// Distinct links of one campaign that make a burst (0: no burst rule).
+    pub burst_links: usize,
 }
 
 /// `[server]`
@@ -409,6 +415,12 @@ impl Settings {
         }
         if a.filtered_retention < Duration::from_secs(86_400) {
             return invalid("attribution.filtered_retention", "must be at least 1 day");
+        }
+        if a.burst_window.is_zero() || a.burst_window > Duration::from_secs(60) {
+            return invalid("attribution.burst_window", "must be between 1s and 60s");
+        }
+        if a.burst_links == 1 || a.burst_links > 100 {
+            return invalid("attribution.burst_links", "must be 0 (off) or between 2 and 100");
         }
         let sessions = &self.sessions;
         if sessions.idle_timeout < Duration::from_secs(60) {
