@@ -420,7 +420,10 @@ impl Settings {
             return invalid("attribution.burst_window", "must be between 1s and 60s");
         }
         if a.burst_links == 1 || a.burst_links > 100 {
-            return invalid("attribution.burst_links", "must be 0 (off) or between 2 and 100");
+            return invalid(
+                "attribution.burst_links",
+                "must be 0 (off) or between 2 and 100",
+            );
         }
         let sessions = &self.sessions;
         if sessions.idle_timeout < Duration::from_secs(60) {

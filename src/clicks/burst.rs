@@ -155,7 +155,10 @@ mod tests {
             let id = Uuid::now_v7();
             let at = self.t0 + time::Duration::milliseconds(ms);
             let c = self.campaign.clone();
-            (id, self.b.observe(ip.parse().unwrap(), UA, &c, link, id, at))
+            (
+                id,
+                self.b.observe(ip.parse().unwrap(), UA, &c, link, id, at),
+            )
         }
     }
 

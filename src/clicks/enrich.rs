@@ -248,15 +248,15 @@ impl Enricher {
         let attribution = match burst {
             Some(earlier) => burst_bot(&shape.attribution, earlier),
             None => StoredAttribution {
-            country: place(geo.country),
-            region: place(geo.region),
-            city: place(geo.city),
-            visitor_hash,
-            utm_source: link.utm_source.clone(),
-            utm_medium: link.utm_medium.clone(),
-            utm_campaign: link.utm_campaign.clone(),
-            ..shape.attribution.clone()
-        },
+                country: place(geo.country),
+                region: place(geo.region),
+                city: place(geo.city),
+                visitor_hash,
+                utm_source: link.utm_source.clone(),
+                utm_medium: link.utm_medium.clone(),
+                utm_campaign: link.utm_campaign.clone(),
+                ..shape.attribution.clone()
+            },
         };
         ClickRecord {
             id,

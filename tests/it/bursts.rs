@@ -46,13 +46,27 @@ async fn open(app: &TestApp, slug: &str, ip: &str, ua: &str) {
     assert_eq!(status, 302, "the redirect does not change");
 }
 
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
 
-type Row = (i64, OffsetDateTime, String, String, String, String, i64, i64);
+type Row = (
+    i64,
+    OffsetDateTime,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+);
 
-async fn rollup_rows(app: &TestApp) -> (Vec<Row>, Vec<(OffsetDateTime, String, String, String, String, i64, i64)>) {
+async fn rollup_rows(
+    app: &TestApp,
+) -> (
+    Vec<Row>,
+    Vec<(OffsetDateTime, String, String, String, String, i64, i64)>,
+) {
     let links = sqlx::query_as(
         "select link_id, hour, kind, channel, dimension, value, events, visitors from click_rollups \
          order by link_id, hour, kind, channel, dimension, value",
@@ -113,21 +127,31 @@ async fn a_scanner_opening_every_link_of_a_campaign_is_all_bots_and_a_person_sta
     open(&app, &slugs[2], PERSON, IPHONE_SAFARI).await;
     app.flush_clicks().await;
 
-    let scanner_clicks = sqlx::query_scalar::<_, i64>(
-        "select count(*) from clicks where user_agent = $1",
-    )
-    .bind(CHROME)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    assert_eq!(scanner_clicks, 0, "none of the scanner's requests is a click");
-    assert_eq!(scalar(&app, "select count(*) from clicks").await, 3, "the person's");
+    let scanner_clicks =
+        sqlx::query_scalar::<_, i64>("select count(*) from clicks where user_agent = $1")
+            .bind(CHROME)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        scanner_clicks, 0,
+        "none of the scanner's requests is a click"
+    );
+    assert_eq!(
+        scalar(&app, "select count(*) from clicks").await,
+        3,
+        "the person's"
+    );
     let bots: Vec<(String, Option<String>)> =
         sqlx::query_as("select kind, source from filtered_requests order by occurred_at")
             .fetch_all(&app.db)
             .await
             .unwrap();
-    assert_eq!(bots, vec![("bot".to_owned(), None); 5], "the scanner's five requests");
+    assert_eq!(
+        bots,
+        vec![("bot".to_owned(), None); 5],
+        "the scanner's five requests"
+    );
     assert_eq!(
         scalar(&app, "select count(*) from visitor_days").await,
         3,
@@ -140,7 +164,9 @@ async fn a_scanner_opening_every_link_of_a_campaign_is_all_bots_and_a_person_sta
     assert_eq!(body["totals"]["clicks"], 3, "{body}");
     assert_eq!(body["totals"]["visitors"], 3, "{body}");
     assert_eq!(body["totals"]["bots"], 5, "{body}");
-    let res = app.api_get(&format!("/api/v1/stats?link_id={}", ids[0])).await;
+    let res = app
+        .api_get(&format!("/api/v1/stats?link_id={}", ids[0]))
+        .await;
     let first: Value = res.json().await.unwrap();
     assert_eq!(first["totals"]["clicks"], 1, "{first}");
     assert_eq!(first["totals"]["bots"], 2, "{first}");
@@ -154,7 +180,11 @@ async fn a_scanner_opening_every_link_of_a_campaign_is_all_bots_and_a_person_sta
     rollups::rebuild(&app.db, OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();
-    assert_eq!(rollup_rows(&app).await, written, "the rollups equal a recount");
+    assert_eq!(
+        rollup_rows(&app).await,
+        written,
+        "the rollups equal a recount"
+    );
     let daily_mismatches = scalar(
         &app,
         "with h as (select link_id, (hour at time zone 'UTC')::date as day, kind, channel, dimension, value, \

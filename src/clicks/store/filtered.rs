@@ -18,8 +18,14 @@ pub async fn count_filtered(
         &batch.iter().map(|r| r.id).collect::<Vec<_>>(),
         &batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>(),
         &batch.iter().map(|r| r.link_id).collect::<Vec<_>>(),
-        &batch.iter().map(|r| &*r.attribution.kind).collect::<Vec<_>>(),
-        &batch.iter().map(|r| r.attribution.source.as_deref()).collect::<Vec<_>>(),
+        &batch
+            .iter()
+            .map(|r| &*r.attribution.kind)
+            .collect::<Vec<_>>(),
+        &batch
+            .iter()
+            .map(|r| r.attribution.source.as_deref())
+            .collect::<Vec<_>>(),
     )
     .await
 }
