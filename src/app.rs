@@ -135,7 +135,8 @@ impl App {
             attribution.preview_window,
         )
         .keep_referrer_query(attribution.keep_referrer_query)
-        .with_asn(asn.clone());
+        .with_asn(asn.clone())
+        .with_bursts(attribution.burst_window, attribution.burst_links);
 
         let db_health = DbHealth::new();
         let (clicks, receiver) = ClickSender::channel(settings.clicks.queue_capacity);

@@ -4,6 +4,7 @@
 //! `ClickQueue` the writer drains — a click is never dropped. Header
 //! capture itself lives in [`headers`].
 
+pub mod burst;
 pub mod enrich;
 pub mod headers;
 mod jobs;
@@ -160,6 +161,10 @@ pub struct StoredAttribution {
     pub utm_medium: Option<Text>,
     /// utm_campaign of the link at click time.
     pub utm_campaign: Option<Text>,
+    /// Clicks stored as human that this one shows to be a burst's (see
+    /// `burst`): the store moves them to the bots with this batch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrects: Vec<Uuid>,
 }
 
 /// A flush request: answered once everything sent before it is stored.

@@ -19,7 +19,9 @@ use uuid::Uuid;
 
 use super::{
     CapturedHeaders, ClickEvent, ClickRecord, HeaderView, StoredAttribution, Text,
-    preview_notices::SeenPreview, visitor::Salts,
+    burst::{self, Bursts},
+    preview_notices::SeenPreview,
+    visitor::Salts,
 };
 use crate::{
     asn::AsnDb,
@@ -50,6 +52,8 @@ pub struct Enricher {
     // Recent previews per link, oldest first: (app, when). Those seen by
     // this instance, and those stored by any instance (see `previews.rs`).
     recent: HashMap<i64, Vec<(String, OffsetDateTime)>>,
+    // Recent human clicks per visitor and campaign (the burst rule).
+    bursts: Bursts,
 }
 
 /// What every click of one request shape shares, built once per shape (see
@@ -139,6 +143,7 @@ impl Enricher {
             window,
             keep_referrer_query: false,
             recent: HashMap::new(),
+            bursts: Bursts::off(),
         }
     }
 
@@ -152,6 +157,12 @@ impl Enricher {
     /// Looks each request's network up in `asn` (`attribution.asn_database`).
     pub fn with_asn(mut self, asn: Arc<AsnDb>) -> Enricher {
         self.asn = asn;
+        self
+    }
+
+    /// Applies the burst rule (`attribution.burst_window`, `burst_links`).
+    pub fn with_bursts(mut self, window: Duration, links: usize) -> Enricher {
+        self.bursts = Bursts::new(window, links);
         self
     }
 
@@ -203,7 +214,21 @@ impl Enricher {
         if let (Kind::Preview, Some(app)) = (shape.kind, &shape.attribution.source) {
             self.remember_preview(link.id, app, ev.occurred_at);
         }
-        let human = shape.kind == Kind::Human;
+        // Assigned here, by the one writer task, rather than at capture:
+        // UUIDv7 generation takes a process-wide lock.
+        let id = Uuid::now_v7();
+        let burst = match (shape.kind, ev.ip, &link.utm_campaign) {
+            (Kind::Human, Some(ip), Some(campaign)) => self.bursts.observe(
+                ip,
+                view.user_agent.as_deref().unwrap_or(""),
+                campaign,
+                link.id,
+                id,
+                ev.occurred_at,
+            ),
+            _ => None,
+        };
+        let human = shape.kind == Kind::Human && burst.is_none();
         // Geography and the visitor hash are for clicks only.
         let geo = ev
             .ip
@@ -220,20 +245,21 @@ impl Enricher {
         headers.dnt = view.dnt;
         headers.gpc = view.gpc;
         let mut place = |v: Option<String>| v.map(|v| self.texts.get(&v));
-        let attribution = StoredAttribution {
-            country: place(geo.country),
-            region: place(geo.region),
-            city: place(geo.city),
-            visitor_hash,
-            utm_source: link.utm_source.clone(),
-            utm_medium: link.utm_medium.clone(),
-            utm_campaign: link.utm_campaign.clone(),
-            ..shape.attribution.clone()
+        let attribution = match burst {
+            Some(earlier) => burst_bot(&shape.attribution, earlier),
+            None => StoredAttribution {
+                country: place(geo.country),
+                region: place(geo.region),
+                city: place(geo.city),
+                visitor_hash,
+                utm_source: link.utm_source.clone(),
+                utm_medium: link.utm_medium.clone(),
+                utm_campaign: link.utm_campaign.clone(),
+                ..shape.attribution.clone()
+            },
         };
         ClickRecord {
-            // Assigned here, by the one writer task, rather than at capture:
-            // UUIDv7 generation takes a process-wide lock.
-            id: Uuid::now_v7(),
+            id,
             occurred_at: ev.occurred_at,
             link_id: link.id,
             method: self.texts.get(ev.method),
@@ -284,11 +310,26 @@ impl Enricher {
 
     /// Forgets previews older than the window (called on the writer's tick).
     pub fn prune(&mut self, now: OffsetDateTime) {
+        self.bursts.prune(now);
         let window = self.window;
         self.recent.retain(|_, seen| {
             seen.retain(|(_, at)| now - *at <= window);
             !seen.is_empty()
         });
+    }
+}
+
+/// A click that completes (or continues) a burst: a bot with no source,
+/// judged by a rule, like the other bots; `earlier` are the burst's clicks
+/// stored as human, for the store to correct.
+fn burst_bot(shape: &StoredAttribution, earlier: Vec<uuid::Uuid>) -> StoredAttribution {
+    StoredAttribution {
+        kind: Kind::Bot.as_str().into(),
+        evidence: Arc::from([Text::from(burst::EVIDENCE)]),
+        device: Some("bot".into()),
+        referrer_host: shape.referrer_host.clone(),
+        corrects: earlier,
+        ..StoredAttribution::default()
     }
 }
 

@@ -3,6 +3,7 @@
 //! its transaction (see [`rollups`]).
 
 mod copy;
+pub mod corrections;
 mod filtered;
 mod partitions;
 pub mod rollups;
@@ -166,5 +167,12 @@ async fn write_records(
     if !filtered.is_empty() {
         rows += filtered::count_filtered(&mut *conn, &filtered).await?;
     }
+    // Last: a burst's earlier clicks may be in this very batch. Moved rows
+    // are not rows added.
+    let (ids, near): (Vec<_>, Vec<_>) = records
+        .iter()
+        .flat_map(|r| r.attribution.corrects.iter().map(|id| (*id, r.occurred_at)))
+        .unzip();
+    corrections::move_to_bots(&mut *conn, &ids, &near).await?;
     Ok(rows)
 }

@@ -83,6 +83,12 @@ pub struct AttributionSettings {
     /// Store the Referer whole; by default its query and fragment are cut
     /// off before it is stored or spooled (classification sees it whole).
     pub keep_referrer_query: bool,
+    /// A visitor (keyed hash of IP and User-Agent) opening `burst_links`
+    /// distinct links of one campaign within this window is a scanner.
+    #[serde(with = "humantime_serde")]
+    pub burst_window: Duration,
+    /// Distinct links of one campaign that make a burst (0: no burst rule).
+    pub burst_links: usize,
 }
 
 /// `[server]`

@@ -120,6 +120,15 @@ impl Settings {
         if a.filtered_retention < Duration::from_secs(86_400) {
             return invalid("attribution.filtered_retention", "must be at least 1 day");
         }
+        if a.burst_window.is_zero() || a.burst_window > Duration::from_secs(60) {
+            return invalid("attribution.burst_window", "must be between 1s and 60s");
+        }
+        if a.burst_links == 1 || a.burst_links > 100 {
+            return invalid(
+                "attribution.burst_links",
+                "must be 0 (off) or between 2 and 100",
+            );
+        }
         let sessions = &self.sessions;
         if sessions.idle_timeout < Duration::from_secs(60) {
             return invalid("sessions.idle_timeout", "must be at least 1m");

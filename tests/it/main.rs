@@ -11,6 +11,7 @@ mod api_users;
 mod attribution_accuracy;
 mod attribution_storage;
 mod browser;
+mod bursts;
 mod cache_invalidation;
 mod chaos;
 mod cli;

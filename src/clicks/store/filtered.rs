@@ -2,6 +2,9 @@
 
 use sqlx::PgConnection;
 
+use time::OffsetDateTime;
+use uuid::Uuid;
+
 use crate::clicks::ClickRecord;
 
 /// Bots and prefetches: the ledger row, and the daily count of the rows the
@@ -9,6 +12,33 @@ use crate::clicks::ClickRecord;
 pub async fn count_filtered(
     conn: &mut PgConnection,
     batch: &[&ClickRecord],
+) -> Result<u64, sqlx::Error> {
+    add_filtered(
+        conn,
+        &batch.iter().map(|r| r.id).collect::<Vec<_>>(),
+        &batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>(),
+        &batch.iter().map(|r| r.link_id).collect::<Vec<_>>(),
+        &batch
+            .iter()
+            .map(|r| &*r.attribution.kind)
+            .collect::<Vec<_>>(),
+        &batch
+            .iter()
+            .map(|r| r.attribution.source.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .await
+}
+
+/// The rows of [`count_filtered`], column by column (also used by the burst
+/// corrections, whose rows come from `clicks`).
+pub async fn add_filtered(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    occurred_at: &[OffsetDateTime],
+    link_ids: &[i64],
+    kinds: &[&str],
+    sources: &[Option<&str>],
 ) -> Result<u64, sqlx::Error> {
     let added: i64 = sqlx::query_scalar(
         "with added as ( \
@@ -49,11 +79,11 @@ pub async fn count_filtered(
            on conflict (link_id, day, kind) do update set requests = link_daily_counts.requests + excluded.requests) \
          select count(*) from added",
     )
-    .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.link_id).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| &*r.attribution.kind).collect::<Vec<_>>())
-    .bind(batch.iter().map(|r| r.attribution.source.as_deref()).collect::<Vec<_>>())
+    .bind(ids)
+    .bind(occurred_at)
+    .bind(link_ids)
+    .bind(kinds)
+    .bind(sources)
     .fetch_one(&mut *conn)
     .await?;
     Ok(added as u64)

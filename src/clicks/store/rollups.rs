@@ -249,22 +249,33 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
     Ok(Rebuilt { from, rows })
 }
 
+/// The dimension rows of a human click (columns of `clicks`), as SQL: the
+/// same dimensions as [`rollup::DIMENSIONS`], for the rebuild and the burst
+/// corrections.
+macro_rules! human_dimensions {
+    () => {
+        "cross join lateral (values ('all', ''), ('source', source), \
+         ('evidence', split_part(evidence[1], ':', 1)), ('country', country), ('region', region), \
+         ('city', city), ('device', device), ('browser', browser), ('os', os), \
+         ('referrer_host', referrer_host), ('utm_source', utm_source), ('utm_medium', utm_medium), \
+         ('utm_campaign', utm_campaign)) as d(dimension, value) "
+    };
+}
+pub(crate) use human_dimensions;
+
 /// Human clicks since $1 (a UTC midnight): the same rows the writer adds,
 /// visitors on their first click of the UTC day.
-const REBUILD_HUMANS: &str = "\
-insert into click_rollups (link_id, hour, kind, channel, dimension, value, events, visitors) \
-select link_id, date_trunc('hour', occurred_at, 'UTC'), 'human', coalesce(channel, ''), \
+const REBUILD_HUMANS: &str = concat!(
+    "insert into click_rollups (link_id, hour, kind, channel, dimension, value, events, visitors) \
+     select link_id, date_trunc('hour', occurred_at, 'UTC'), 'human', coalesce(channel, ''), \
        d.dimension, coalesce(d.value, ''), count(*), count(*) filter (where first_visit) \
-from (select c.*, visitor_hash is not null and row_number() over ( \
+     from (select c.*, visitor_hash is not null and row_number() over ( \
           partition by link_id, (occurred_at at time zone 'UTC')::date, visitor_hash \
           order by occurred_at, id) = 1 as first_visit \
-      from clicks c where occurred_at >= $1) c \
-cross join lateral (values ('all', ''), ('source', source), \
-    ('evidence', split_part(evidence[1], ':', 1)), ('country', country), ('region', region), \
-    ('city', city), ('device', device), ('browser', browser), ('os', os), \
-    ('referrer_host', referrer_host), ('utm_source', utm_source), ('utm_medium', utm_medium), \
-    ('utm_campaign', utm_campaign)) as d(dimension, value) \
-group by 1, 2, 3, 4, 5, 6";
+      from clicks c where occurred_at >= $1) c ",
+    human_dimensions!(),
+    "group by 1, 2, 3, 4, 5, 6"
+);
 
 /// Previews since $1, by app.
 const REBUILD_PREVIEWS: &str = "\
