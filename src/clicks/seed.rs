@@ -246,7 +246,12 @@ async fn write_lane(pool: PgPool, plan: Plan, lane: u64, seed: u64) -> Result<u6
         let mut records = Vec::with_capacity(BATCH);
         for i in 0..plan.count {
             let at = plan.start + plan.step * i as f64;
-            if at.unix_timestamp().div_euclid(86_400).rem_euclid(LANES as i64) != lane as i64 {
+            if at
+                .unix_timestamp()
+                .div_euclid(86_400)
+                .rem_euclid(LANES as i64)
+                != lane as i64
+            {
                 continue;
             }
             records.push(plan.texts.record(&mut rng, plan.link_id, at, plan.visitors));
