@@ -63,7 +63,7 @@ trap cleanup EXIT
 LANTERNE_SERVER__PUBLIC_BASE_URL=http://127.0.0.1:8181 LANTERNE_CLICKS__SPOOL_DIR="$work/spool" \
   LANTERNE_LOG__LEVEL=warn "${PIN[@]}" target/release/lanterne serve --bind 127.0.0.1:8181 >"$work/out" & LPID=$!
 for _ in $(seq 100); do grep -q 'API token: lnt_' "$work/out" 2>/dev/null && break; sleep 0.1; done
-token=$(grep -o 'lnt_[A-Za-z0-9_]*' "$work/out" | head -n 1)
+token=$(grep -o 'lnt_[A-Za-z0-9_-]*' "$work/out" | head -n 1)
 for _ in $(seq 100); do curl -fs http://127.0.0.1:8181/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 slug=$(curl -sf -X POST http://127.0.0.1:8181/api/v1/links -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' \
