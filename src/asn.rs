@@ -8,23 +8,18 @@
 //! broken file just means "no network known". It never writes, stores or logs
 //! an address; only the writer's enrichment calls it, never the redirect.
 
-use std::fs;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
-use maxminddb::Reader;
-
-use crate::geo::{Stamp, is_public, stamp};
+use crate::geo::is_public;
+use crate::mmdb::{self, WatchedFile};
 
 /// The ASN database in use, swappable without blocking lookups.
 #[derive(Debug)]
 pub struct AsnDb {
-    reader: ArcSwapOption<Reader<Vec<u8>>>,
-    path: Option<PathBuf>,
-    seen: Mutex<Option<Stamp>>,
+    file: WatchedFile,
 }
 
 impl AsnDb {
@@ -32,27 +27,10 @@ impl AsnDb {
     /// give an empty one (a file that appears later is picked up by
     /// [`AsnDb::reload_if_changed`]).
     pub fn open(path: Option<&Path>) -> AsnDb {
-        let db = AsnDb {
-            reader: ArcSwapOption::empty(),
-            path: path.map(Path::to_path_buf),
-            seen: Mutex::new(None),
-        };
-        let Some(path) = path else {
-            return db;
-        };
-        let now = stamp(path);
-        *db.seen.lock().unwrap_or_else(PoisonError::into_inner) = now;
-        if now.is_none() {
-            tracing::warn!(path = %path.display(), "ASN database not found; no network rule until it appears");
-            return db;
+        let what = ("ASN database", &["ASN"][..], "no network rule");
+        AsnDb {
+            file: WatchedFile::open(what, path),
         }
-        match load(path) {
-            Ok(reader) => db.reader.store(Some(Arc::new(reader))),
-            Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "ASN database unreadable; no network rule until it changes");
-            }
-        }
-        db
     }
 
     /// `f(number, organisation)` of the autonomous system of `ip`, if the
@@ -63,7 +41,7 @@ impl AsnDb {
         if !is_public(ip) {
             return None;
         }
-        let guard = self.reader.load();
+        let guard = self.file.reader();
         let reader = guard.as_deref()?;
         let found = reader.lookup(ip).ok()?;
         if !found.has_data() {
@@ -80,59 +58,21 @@ impl AsnDb {
         Some(f(number, org))
     }
 
-    /// Re-reads the file when it changed or appeared; an invalid new file is
-    /// reported once and the old reader kept. `true` when a reader was swapped in.
+    /// Re-reads the file when it changed or appeared (see
+    /// [`WatchedFile::reload_if_changed`]); `true` when a reader was swapped in.
     pub fn reload_if_changed(&self) -> bool {
-        let Some(path) = self.path.as_deref() else {
-            return false;
-        };
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = stamp(path);
-        if now == *seen {
-            return false;
-        }
-        *seen = now;
-        if now.is_none() {
-            tracing::warn!(path = %path.display(), "ASN database disappeared; keeping the one in memory");
-            return false;
-        }
-        match load(path) {
-            Ok(reader) => {
-                tracing::info!(path = %path.display(), build_epoch = reader.metadata().build_epoch, "ASN database reloaded");
-                self.reader.store(Some(Arc::new(reader)));
-                true
-            }
-            Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "new ASN database is invalid; keeping the previous one");
-                false
-            }
-        }
+        self.file.reload_if_changed()
     }
 
     /// Whether a database is loaded.
     pub fn is_loaded(&self) -> bool {
-        self.reader.load().is_some()
+        self.file.is_loaded()
     }
 }
 
 /// Calls [`AsnDb::reload_if_changed`] every `every`, forever.
 pub async fn watch(db: Arc<AsnDb>, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticks.tick().await;
-    loop {
-        ticks.tick().await;
-        db.reload_if_changed();
-    }
-}
-
-fn load(path: &Path) -> Result<Reader<Vec<u8>>, maxminddb::MaxMindDbError> {
-    let reader = Reader::from_source(fs::read(path)?)?;
-    let kind = &reader.metadata().database_type;
-    if !kind.contains("ASN") {
-        tracing::warn!(path = %path.display(), database_type = %kind, "the ASN database is not an ASN edition; lookups will mostly be empty");
-    }
-    Ok(reader)
+    mmdb::watch(every, move || db.reload_if_changed()).await
 }
 
 /// A test ASN database (MaxMind GeoLite2-ASN layout), built in memory with
@@ -157,6 +97,8 @@ pub(crate) fn fixture(networks: &[(&str, u32, &str)]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::path::PathBuf;
     use std::time::SystemTime;
 
     fn file(name: &str, bytes: &[u8], secs: u64) -> PathBuf {

@@ -9,35 +9,19 @@
 //! never an error for the caller: an absent or broken database just means
 //! "unknown", so a redirect never fails because of it.
 
-use std::fs;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
-use maxminddb::{PathElement, Reader};
+use maxminddb::PathElement;
+
+use crate::mmdb::{self, WatchedFile};
 
 /// The geography database currently in use, swappable without blocking lookups.
 #[derive(Debug)]
 pub struct GeoDb {
-    /// Current reader; `None` while geography is unknown. `ArcSwapOption` keeps
-    /// lookups lock-free while a reload swaps in a new reader.
-    reader: ArcSwapOption<Reader<Vec<u8>>>,
-    /// File the reader comes from; `None` when geography is switched off.
-    path: Option<PathBuf>,
-    /// Stamp of the file as last seen (`None`: absent or not statable). The
-    /// mutex only serialises reloads; lookups never touch it.
-    seen: Mutex<Option<Stamp>>,
-}
-
-/// What identifies one version of the database file. The size rides along
-/// with the mtime because a copy that preserves mtimes (`cp -p`, rsync) of a
-/// different file would otherwise go unnoticed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Stamp {
-    modified: SystemTime,
-    len: u64,
+    file: WatchedFile,
 }
 
 /// A visitor's coarse location; every part is `None` when unknown.
@@ -57,30 +41,19 @@ impl GeoDb {
     /// all give a `GeoDb` whose lookups are unknown, with a single warning;
     /// a file that appears later is picked up by [`GeoDb::reload_if_changed`].
     pub fn open(path: Option<&Path>) -> GeoDb {
-        let db = GeoDb {
-            reader: ArcSwapOption::empty(),
-            path: path.map(Path::to_path_buf),
-            seen: Mutex::new(None),
-        };
-        let Some(path) = path else {
+        if path.is_none() {
             tracing::warn!(
                 "no geography database configured; country, region and city will be unknown"
             );
-            return db;
-        };
-        let stamp = stamp(path);
-        *db.seen.lock().unwrap_or_else(PoisonError::into_inner) = stamp;
-        if stamp.is_none() {
-            tracing::warn!(path = %path.display(), "geography database not found; country, region and city will be unknown until it appears");
-            return db;
         }
-        match load(path) {
-            Ok(reader) => db.reader.store(Some(Arc::new(reader))),
-            Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "geography database unreadable; country, region and city will be unknown until it changes");
-            }
+        let what = (
+            "geography database",
+            &["City", "Country"][..],
+            "country, region and city will be unknown",
+        );
+        GeoDb {
+            file: WatchedFile::open(what, path),
         }
-        db
     }
 
     /// Looks `ip` up; unknown, private, loopback and link-local addresses give
@@ -92,7 +65,7 @@ impl GeoDb {
         if !is_public(ip) {
             return Geo::default();
         }
-        let guard = self.reader.load();
+        let guard = self.file.reader();
         let Some(reader) = guard.as_deref() else {
             return Geo::default();
         };
@@ -122,80 +95,21 @@ impl GeoDb {
         }
     }
 
-    /// Re-reads the file when its mtime (or size) changed or it appeared, and
-    /// swaps it in; an invalid new file is reported once and the old reader
-    /// kept. Returns `true` when a new reader was swapped in.
+    /// Re-reads the file when it changed or appeared (see
+    /// [`WatchedFile::reload_if_changed`]); `true` when a reader was swapped in.
     pub fn reload_if_changed(&self) -> bool {
-        let Some(path) = self.path.as_deref() else {
-            return false;
-        };
-        // Held across the read so two concurrent calls cannot both load.
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = stamp(path);
-        if now == *seen {
-            return false;
-        }
-        // Recorded before reading so a bad file is reported once, not per tick;
-        // any later write changes the stamp and brings a new attempt.
-        *seen = now;
-        if now.is_none() {
-            // Often a moment inside a replace; the loaded data is still good.
-            tracing::warn!(path = %path.display(), "geography database disappeared; keeping the one in memory");
-            return false;
-        }
-        match load(path) {
-            Ok(reader) => {
-                tracing::info!(path = %path.display(), build_epoch = reader.metadata().build_epoch, "geography database reloaded");
-                self.reader.store(Some(Arc::new(reader)));
-                true
-            }
-            Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "new geography database is invalid; keeping the previous one");
-                false
-            }
-        }
+        self.file.reload_if_changed()
     }
 
     /// Whether a database is loaded, i.e. lookups can return something.
     pub fn is_loaded(&self) -> bool {
-        self.reader.load().is_some()
+        self.file.is_loaded()
     }
 }
 
-/// Calls [`GeoDb::reload_if_changed`] every `every`, forever. The check is a
-/// `stat`; the file is only read (synchronously, a few tens of ms for a City
-/// database) when it changed, which is rare enough not to need a blocking pool.
+/// Calls [`GeoDb::reload_if_changed`] every `every`, forever.
 pub async fn watch(db: Arc<GeoDb>, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    // A stalled runtime should not cause a burst of back-to-back reloads.
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The first tick fires at once, and `open` has just read the file.
-    ticks.tick().await;
-    loop {
-        ticks.tick().await;
-        db.reload_if_changed();
-    }
-}
-
-/// The file's current stamp, or `None` when it cannot be stat'ed.
-pub(crate) fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = fs::metadata(path).ok()?;
-    Some(Stamp {
-        modified: meta.modified().ok()?,
-        len: meta.len(),
-    })
-}
-
-/// Reads and parses the whole file. The database is read into memory rather
-/// than mapped because a mapped file being replaced in place would crash us.
-fn load(path: &Path) -> Result<Reader<Vec<u8>>, maxminddb::MaxMindDbError> {
-    let reader = Reader::from_source(fs::read(path)?)?;
-    let kind = &reader.metadata().database_type;
-    // Anything else (ASN, ISP...) parses fine but yields no geography at all.
-    if !kind.contains("City") && !kind.contains("Country") {
-        tracing::warn!(path = %path.display(), database_type = %kind, "geography database is neither a City nor a Country edition; lookups will mostly be unknown");
-    }
-    Ok(reader)
+    mmdb::watch(every, move || db.reload_if_changed()).await
 }
 
 /// Whether `ip` can have a public location. Private, loopback, link-local,
@@ -228,6 +142,11 @@ mod tests {
     use super::*;
     use mmdb_writer::Value;
     use mmdb_writer::ipnet::IpNet;
+    use std::fs;
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use maxminddb::Reader;
 
     /// The committed fixture, see `tests/data/README.md`.
     const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geo-test.mmdb");

@@ -26,6 +26,8 @@ pub mod i18n;
 pub mod links;
 /// Embedded schema migrations.
 pub mod migrate;
+/// A MaxMind-format file in memory, hot-swapped on change (geo, asn).
+pub mod mmdb;
 /// Following PostgreSQL LISTEN channels through lost connections.
 pub mod notify;
 /// The shared application state.
