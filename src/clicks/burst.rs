@@ -28,14 +28,27 @@ pub const EVIDENCE: &str = "burst:campaign";
 /// scanner's burst is seconds long, so little is missed).
 const VISITORS: usize = 100_000;
 
-/// One click in the window.
-#[derive(Debug, Clone)]
-struct Seen {
-    link_id: i64,
-    id: Uuid,
-    at: OffsetDateTime,
-    // Already judged or corrected as part of a burst.
-    burst: bool,
+/// Clicks of one (visitor, campaign) remembered at most for a later
+/// correction: a burst is a handful of links, so a key with more clicks in
+/// its window than this (one client hammering one link) keeps only the latest,
+/// and each click costs the same however many it sends.
+const PENDING: usize = 64;
+
+/// The window of one (visitor, campaign): bounded, whatever the traffic.
+#[derive(Debug, Default)]
+struct Window {
+    // Distinct links, with when each was last opened: fewer than the burst
+    // size (the click that reaches it is a burst).
+    links: Vec<(i64, OffsetDateTime)>,
+    // The clicks stored as human so far (at most `PENDING`, the latest).
+    pending: Vec<(Uuid, OffsetDateTime)>,
+}
+
+impl Window {
+    fn retain(&mut self, now: OffsetDateTime, window: Duration) {
+        self.links.retain(|(_, at)| within(now, *at, window));
+        self.pending.retain(|(_, at)| within(now, *at, window));
+    }
 }
 
 /// The window of recent human clicks per (visitor, campaign).
@@ -43,7 +56,7 @@ pub struct Bursts {
     window: Duration,
     links: usize,
     key: RandomState,
-    seen: HashMap<(u64, Text), Vec<Seen>, foldhash::fast::RandomState>,
+    seen: HashMap<(u64, Text), Window, foldhash::fast::RandomState>,
 }
 
 impl Bursts {
@@ -92,35 +105,30 @@ impl Bursts {
         let visitor = self.visitor(ip, user_agent);
         let window = self.window;
         let seen = self.seen.entry((visitor, campaign.clone())).or_default();
-        seen.retain(|s| within(at, s.at, window));
-        seen.push(Seen {
-            link_id,
-            id,
-            at,
-            burst: false,
-        });
-        let mut links: Vec<i64> = seen.iter().map(|s| s.link_id).collect();
-        links.sort_unstable();
-        links.dedup();
-        if links.len() < self.links {
+        seen.retain(at, window);
+        match seen.links.iter_mut().find(|(link, _)| *link == link_id) {
+            Some((_, last)) => *last = (*last).max(at),
+            None => seen.links.push((link_id, at)),
+        }
+        if seen.links.len() < self.links {
+            if seen.pending.len() >= PENDING {
+                seen.pending.remove(0);
+            }
+            seen.pending.push((id, at));
             return None;
         }
-        let mut earlier = Vec::new();
-        for s in seen.iter_mut() {
-            if !s.burst && s.id != id {
-                earlier.push(s.id);
-            }
-            s.burst = true;
-        }
-        Some(earlier)
+        // A burst: this click and every later one within the window is a
+        // bot, and the earlier ones are handed back once.
+        seen.links.truncate(self.links);
+        Some(seen.pending.drain(..).map(|(id, _)| id).collect())
     }
 
     /// Forgets clicks older than the window (called on the writer's tick).
     pub fn prune(&mut self, now: OffsetDateTime) {
         let window = self.window;
         self.seen.retain(|_, seen| {
-            seen.retain(|s| within(now, s.at, window));
-            !seen.is_empty()
+            seen.retain(now, window);
+            !seen.links.is_empty()
         });
     }
 }
@@ -182,6 +190,26 @@ mod tests {
             assert_eq!(t.click("198.51.100.7", 1, i * 100).1, None);
         }
         assert_eq!(t.click("198.51.100.7", 2, 1100).1, None);
+    }
+
+    #[test]
+    fn one_client_hammering_a_link_keeps_a_bounded_window() {
+        let mut t = T::new();
+        let mut ids = Vec::new();
+        for i in 0..10_000 {
+            let (id, r) = t.click("198.51.100.7", 1, i / 10);
+            assert_eq!(r, None);
+            ids.push(id);
+        }
+        let w = t.b.seen.values().next().unwrap();
+        assert_eq!((w.links.len(), w.pending.len()), (1, PENDING));
+        assert_eq!(t.click("198.51.100.7", 2, 1_000).1, None);
+        // The burst hands back the latest clicks of the first link it kept,
+        // and the second link's.
+        let (_, r) = t.click("198.51.100.7", 3, 1_001);
+        let r = r.unwrap();
+        assert_eq!(r.len(), PENDING);
+        assert_eq!(&r[..PENDING - 1], &ids[ids.len() - (PENDING - 1)..]);
     }
 
     #[test]
