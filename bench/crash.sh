@@ -50,7 +50,7 @@ for setting in $SETTINGS; do
   export DATABASE_URL="${base%/*}/$db?sslmode=disable"
   rm -rf "$work/spool"; : >"$work/out"
   serve "$setting"
-  token=$(grep '^lnt_' "$work/out")
+  token=$(grep -o 'lnt_[A-Za-z0-9_-]*' "$work/out" | head -n 1)
   slug=$(curl -sf -X POST http://127.0.0.1:8182/api/v1/links -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d '{"destination":"https://shop.example/"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["slug"])')

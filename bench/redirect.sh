@@ -19,11 +19,11 @@
 # to the others (taskset), as if the database ran on a host of its own; the
 # affinity of PostgreSQL's processes is restored at exit.
 #
-# LANTERNE_BIN=path runs that binary instead of the one built here (to
+# BENCH_BIN=path (not LANTERNE_…: those are settings) runs that binary instead of the one built here (to
 # compare two commits on the same machine: build each, copy its
 # target/release/lanterne aside, run the script with each in turn).
 #
-# Usage: [SPLIT=1] [ROUNDS=n] [LANTERNE_BIN=path] bench/redirect.sh [duration=20s] [connections=64] [threads=1]
+# Usage: [SPLIT=1] [ROUNDS=n] [BENCH_BIN=path] bench/redirect.sh [duration=20s] [connections=64] [threads=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
@@ -65,7 +65,7 @@ trap cleanup EXIT
 
 "${PIN[@]}" target/release/examples/baseline_redirect 127.0.0.1:8180 & BPID=$!
 LANTERNE_SERVER__PUBLIC_BASE_URL=http://127.0.0.1:8181 LANTERNE_CLICKS__SPOOL_DIR="$work/spool" \
-  LANTERNE_LOG__LEVEL=warn "${PIN[@]}" "${LANTERNE_BIN:-target/release/lanterne}" serve --bind 127.0.0.1:8181 >"$work/out" & LPID=$!
+  LANTERNE_LOG__LEVEL=warn "${PIN[@]}" "${BENCH_BIN:-target/release/lanterne}" serve --bind 127.0.0.1:8181 >"$work/out" & LPID=$!
 for _ in $(seq 100); do grep -q 'API token: lnt_' "$work/out" 2>/dev/null && break; sleep 0.1; done
 token=$(grep -o 'lnt_[A-Za-z0-9_-]*' "$work/out" | head -n 1)
 for _ in $(seq 100); do curl -fs http://127.0.0.1:8181/readyz >/dev/null 2>&1 && break; sleep 0.1; done
