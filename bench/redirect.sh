@@ -19,9 +19,10 @@
 # to the others (taskset), as if the database ran on a host of its own; the
 # affinity of PostgreSQL's processes is restored at exit.
 #
-# BENCH_BIN=path (not LANTERNE_…: those are settings) runs that binary instead of the one built here (to
-# compare two commits on the same machine: build each, copy its
-# target/release/lanterne aside, run the script with each in turn).
+# BENCH_BIN=path runs that binary instead of the one built here, to compare
+# two commits on one machine: build each, copy its target/release/lanterne
+# aside, run the script with each in turn. (Not LANTERNE_BIN: every
+# LANTERNE_* variable is a setting, and an unknown one stops the server.)
 #
 # Usage: [SPLIT=1] [ROUNDS=n] [BENCH_BIN=path] bench/redirect.sh [duration=20s] [connections=64] [threads=1]
 set -euo pipefail

@@ -10,7 +10,7 @@
 //! the clicks to the bots (see `store/corrections.rs`).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     hash::{BuildHasher, Hash, Hasher, RandomState},
     net::IpAddr,
     time::Duration,
@@ -37,11 +37,11 @@ const PENDING: usize = 64;
 /// The window of one (visitor, campaign): bounded, whatever the traffic.
 #[derive(Debug, Default)]
 struct Window {
-    // Distinct links, with when each was last opened: fewer than the burst
-    // size (the click that reaches it is a burst).
+    // Distinct links, with when each was last opened: at most the burst
+    // size, the latest opened (those that keep a burst going longest).
     links: Vec<(i64, OffsetDateTime)>,
     // The clicks stored as human so far (at most `PENDING`, the latest).
-    pending: Vec<(Uuid, OffsetDateTime)>,
+    pending: VecDeque<(Uuid, OffsetDateTime)>,
 }
 
 impl Window {
@@ -106,20 +106,23 @@ impl Bursts {
         let window = self.window;
         let seen = self.seen.entry((visitor, campaign.clone())).or_default();
         seen.retain(at, window);
-        match seen.links.iter_mut().find(|(link, _)| *link == link_id) {
-            Some((_, last)) => *last = (*last).max(at),
-            None => seen.links.push((link_id, at)),
+        if let Some((_, last)) = seen.links.iter_mut().find(|(link, _)| *link == link_id) {
+            *last = (*last).max(at);
+        } else if seen.links.len() < self.links {
+            seen.links.push((link_id, at));
+        } else if let Some(oldest) = seen.links.iter_mut().min_by_key(|(_, at)| *at) {
+            // Already a burst: the new link takes the place of the oldest.
+            *oldest = (link_id, at);
         }
         if seen.links.len() < self.links {
             if seen.pending.len() >= PENDING {
-                seen.pending.remove(0);
+                seen.pending.pop_front();
             }
-            seen.pending.push((id, at));
+            seen.pending.push_back((id, at));
             return None;
         }
         // A burst: this click and every later one within the window is a
         // bot, and the earlier ones are handed back once.
-        seen.links.truncate(self.links);
         Some(seen.pending.drain(..).map(|(id, _)| id).collect())
     }
 
