@@ -60,10 +60,11 @@ enum Command {
     /// realistic mix of clicks, bots, prefetches and previews) through the
     /// click writer's storage path, rollups included; prints requests/s.
     SeedClicks {
-        /// The link.
-        #[arg(long)]
-        link_id: i64,
-        /// Requests to write.
+        /// The link; repeat it (or give a comma-separated list) to share the
+        /// requests evenly by several links, interleaved in time.
+        #[arg(long, required = true, value_delimiter = ',')]
+        link_id: Vec<i64>,
+        /// Requests to write (in all, when several links share them).
         #[arg(long)]
         count: u64,
         /// Days before now they are spread over.
@@ -165,7 +166,7 @@ impl Cli {
                 count,
                 days,
                 seed,
-            } => seed_clicks(&settings, link_id, (count, days, seed)).await,
+            } => seed_clicks(&settings, &link_id, (count, days, seed)).await,
             Command::Rollups {
                 command: RollupsCommand::Rebuild { from },
             } => rebuild_rollups(&settings, from.as_deref()).await,
@@ -307,23 +308,38 @@ async fn token(settings: config::Settings, command: TokenCommand) -> anyhow::Res
 
 async fn seed_clicks(
     settings: &config::Settings,
-    link_id: i64,
+    link_ids: &[i64],
     (count, days, seed): (u64, u32, u64),
 ) -> anyhow::Result<()> {
     anyhow::ensure!(days >= 1, "--days must be at least 1");
+    let mut distinct = link_ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    anyhow::ensure!(
+        distinct.len() == link_ids.len(),
+        "--link-id: each link may be given once"
+    );
     let pool = app::connect(settings).await?;
     migrate::run(&pool).await?;
     clicks::store::ensure_partitions(&pool, settings.clicks.partitions_ahead).await?;
     // Partitions back to the first day seeded (older ones land in the default one otherwise).
     clicks::store::ensure_partitions_from(&pool, days).await?;
-    let link = links::store::find(&pool, link_id)
-        .await
-        .with_context(|| format!("no link with id {link_id}"))?;
-    let utm = [&link.utm_source, &link.utm_medium, &link.utm_campaign]
-        .map(|v| v.as_deref().map(Into::into));
-    let done = clicks::seed::seed(&pool, link_id, utm, (count, days, seed)).await?;
+    let mut links = Vec::with_capacity(link_ids.len());
+    for &link_id in link_ids {
+        let link = links::store::find(&pool, link_id)
+            .await
+            .with_context(|| format!("no link with id {link_id}"))?;
+        let utm = [&link.utm_source, &link.utm_medium, &link.utm_campaign]
+            .map(|v| v.as_deref().map(Into::into));
+        links.push((link_id, utm));
+    }
+    let done = clicks::seed::seed(&pool, &links, (count, days, seed)).await?;
+    let whom = match link_ids {
+        [one] => format!("link {one}"),
+        many => format!("{} links", many.len()),
+    };
     eprintln!(
-        "seeded {} requests for link {link_id} over {days} days in {:.2} s ({:.0} requests/s, rollups included)",
+        "seeded {} requests for {whom} over {days} days in {:.2} s ({:.0} requests/s, rollups included)",
         done.requests,
         done.seconds,
         done.requests as f64 / done.seconds.max(1e-9)

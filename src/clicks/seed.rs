@@ -1,5 +1,6 @@
 //! Synthetic traffic for benchmarks and checks (`lanterne seed-clicks`):
-//! N requests for a link spread evenly over the last D days, in a realistic
+//! N requests for a link (or shared by several links, interleaved in time as
+//! real traffic is) spread evenly over the last D days, in a realistic
 //! mix — mostly human clicks across channels, sources, countries and
 //! devices, plus bots, prefetches and preview share events — written as
 //! batches through [`store::write_batch`], the writer's own storage path
@@ -176,8 +177,10 @@ pub struct Seeded {
     pub seconds: f64,
 }
 
-/// Writes `count` synthetic requests for `link_id` (whose UTM fields the
-/// clicks carry) over the `days` before now.
+/// Writes `count` synthetic requests over the `days` before now, shared
+/// evenly by `links` (each an id and the UTM fields its clicks carry): the
+/// i-th request goes to link i mod n, so several links' clicks are
+/// interleaved in time and in each batch, as the writer sees real traffic.
 ///
 /// The work is split into [`LANES`] lanes by UTC day (day number modulo the
 /// lanes), each with its own maker thread and its own connection, writing its
@@ -189,19 +192,23 @@ pub struct Seeded {
 /// batches are written in order by its lane), as a rebuild counts it.
 pub async fn seed(
     pool: &PgPool,
-    link_id: i64,
-    utm: [Option<Text>; 3],
+    links: &[(i64, [Option<Text>; 3])],
     (count, days, seed): (u64, u32, u64),
 ) -> Result<Seeded, sqlx::Error> {
     let end = OffsetDateTime::now_utc();
     let span = Duration::days(i64::from(days.max(1)));
     let plan = Plan {
-        link_id,
         count,
         start: end - span,
         step: span / count.max(1) as f64,
-        visitors: (count / 3).max(1),
-        texts: Arc::new(Texts::new(&utm)),
+        // About three clicks per visitor on each link.
+        visitors: (count / links.len().max(1) as u64 / 3).max(1),
+        links: Arc::new(
+            links
+                .iter()
+                .map(|(id, utm)| (*id, Texts::new(utm)))
+                .collect(),
+        ),
     };
     let began = Instant::now();
     let lanes: Vec<_> = (0..LANES)
@@ -225,12 +232,13 @@ const LANES: u64 = 2;
 /// What every lane needs to make its part of the requests.
 #[derive(Clone)]
 struct Plan {
-    link_id: i64,
     count: u64,
     start: OffsetDateTime,
     step: Duration,
+    /// Visitors per link.
     visitors: u64,
-    texts: Arc<Texts>,
+    /// Each link and the texts of its clicks.
+    links: Arc<Vec<(i64, Texts)>>,
 }
 
 /// Makes and writes the requests of the UTC days of `lane`; returns how
@@ -254,7 +262,8 @@ async fn write_lane(pool: PgPool, plan: Plan, lane: u64, seed: u64) -> Result<u6
             {
                 continue;
             }
-            records.push(plan.texts.record(&mut rng, plan.link_id, at, plan.visitors));
+            let (link_id, texts) = &plan.links[(i % plan.links.len() as u64) as usize];
+            records.push(texts.record(&mut rng, *link_id, at, plan.visitors));
             if records.len() == BATCH || i + 1 == plan.count {
                 let full = std::mem::replace(&mut records, Vec::with_capacity(BATCH));
                 if tx.blocking_send(Batch::new(full)).is_err() {

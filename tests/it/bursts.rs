@@ -177,6 +177,16 @@ async fn a_scanner_opening_every_link_of_a_campaign_is_all_bots_and_a_person_sta
         written.0.iter().all(|r| r.6 > 0),
         "no emptied rows are left behind"
     );
+    assert_eq!(
+        crate::rollups::link_day_mismatches(&app.db).await,
+        0,
+        "each link's days are its daily rows summed, corrections included"
+    );
+    assert_eq!(
+        scalar(&app, "select count(*) from link_days where clicks <= 0").await,
+        0,
+        "no emptied link days are left behind"
+    );
     rollups::rebuild(&app.db, OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();

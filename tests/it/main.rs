@@ -32,6 +32,7 @@ mod pages_workspace;
 mod preview_cards;
 mod qr;
 mod readme;
+mod recent_clicks;
 mod redirect;
 mod referrer_privacy;
 mod rollups;

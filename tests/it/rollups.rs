@@ -50,6 +50,21 @@ async fn daily_mismatches(db: &PgPool) -> i64 {
     .unwrap()
 }
 
+/// `link_days` rows that differ from the human `all` daily rows summed per
+/// link and UTC day (either way).
+pub(crate) async fn link_day_mismatches(db: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "with d as (select link_id, day, sum(events)::int8 as clicks, sum(visitors)::int8 as visitors \
+                    from click_rollups_daily where kind = 'human' and dimension = 'all' group by 1, 2), \
+              l as (select link_id, day, clicks, visitors from link_days) \
+         select (select count(*) from (select * from d except select * from l) a) \
+              + (select count(*) from (select * from l except select * from d) b)",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollups_equal_a_recount_from_raw_clicks_after_an_outage_and_a_spool_replay() {
     let proxy = ChaosProxy::start(upstream()).await;
@@ -130,11 +145,17 @@ async fn rollups_equal_a_recount_from_raw_clicks_after_an_outage_and_a_spool_rep
         0,
         "daily rows are the hourly rows summed"
     );
+    assert_eq!(
+        link_day_mismatches(&app.db).await,
+        0,
+        "each link's days are its daily rows summed"
+    );
     let rebuilt = rollups::rebuild(&app.db, OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();
     assert!(rebuilt.rows > 0);
     assert_eq!(daily_mismatches(&app.db).await, 0, "and after a rebuild");
+    assert_eq!(link_day_mismatches(&app.db).await, 0, "and after a rebuild");
     assert_eq!(
         snapshot(&app.db).await,
         written,
@@ -181,5 +202,12 @@ async fn aggregates_outlive_the_raw_clicks_that_retention_drops() {
     assert_eq!(
         body["totals"]["clicks"], 10,
         "the dashboard still counts them"
+    );
+    let res = app.api_get("/api/v1/stats").await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["links"][0]["clicks"], 10,
+        "and the workspace's top links: {}",
+        body["links"]
     );
 }

@@ -8,20 +8,31 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestApp, database_url};
 
-fn lanterne(db: &str, args: &[&str]) -> String {
+fn run(db: &str, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lanterne"));
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("LANTERNE_")) {
         cmd.env_remove(k);
     }
-    let out = cmd
-        .env("DATABASE_URL", database_url(db))
+    cmd.env("DATABASE_URL", database_url(db))
         .env("RUST_LOG", "warn")
         .args(args)
         .output()
-        .expect("the binary runs");
+        .expect("the binary runs")
+}
+
+fn lanterne(db: &str, args: &[&str]) -> String {
+    let out = run(db, args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{args:?}: {stderr}");
     stderr
+}
+
+async fn workspace_of(app: &TestApp) -> Value {
+    let res = app
+        .api_get("/api/v1/stats?from=2000-01-01&to=2100-01-01")
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
 }
 
 async fn stats_of(app: &TestApp, id: &Value) -> Value {
@@ -96,4 +107,74 @@ async fn seeded_requests_are_all_counted_the_same_seed_gives_the_same_mix_and_a_
         sa,
         "the rebuild reproduces the writer's rollups"
     );
+}
+
+#[tokio::test]
+async fn several_links_share_one_seeding_run_evenly_and_the_workspace_counts_every_request() {
+    let app = TestApp::spawn().await;
+    let c = app
+        .new_link(json!({"destination": "https://shop.example/c", "utm": {"campaign": "autumn"}}))
+        .await;
+    let d = app
+        .new_link(json!({"destination": "https://shop.example/d"}))
+        .await;
+    let ids = format!("{},{}", c["id"], d["id"]);
+    let said = lanterne(
+        &app.database,
+        &[
+            "seed-clicks",
+            "--link-id",
+            &ids,
+            "--count",
+            "9001",
+            "--days",
+            "30",
+        ],
+    );
+    assert!(said.contains("seeded 9001 requests for 2 links"), "{said}");
+    let requests = |s: &Value| {
+        ["clicks", "share_events", "bots", "prefetches"]
+            .map(|k| s["totals"][k].as_i64().unwrap())
+            .iter()
+            .sum::<i64>()
+    };
+    let (sc, sd) = (
+        stats_of(&app, &c["id"]).await,
+        stats_of(&app, &d["id"]).await,
+    );
+    assert_eq!(
+        (requests(&sc), requests(&sd)),
+        (4501, 4500),
+        "shared evenly"
+    );
+    assert_eq!(sc["utm_campaigns"][0]["value"], "autumn", "{sc}");
+    assert!(
+        !sd["utm_campaigns"].to_string().contains("autumn"),
+        "each link's own UTM fields: {}",
+        sd["utm_campaigns"]
+    );
+    let before = workspace_of(&app).await;
+    assert_eq!(requests(&before), 9001, "{}", before["totals"]);
+
+    lanterne(&app.database, &["rollups", "rebuild"]);
+    assert_eq!(
+        workspace_of(&app).await,
+        before,
+        "a rebuild reproduces them"
+    );
+    assert_eq!(stats_of(&app, &d["id"]).await, sd);
+
+    // A link given twice is refused before anything is written.
+    let twice = format!("{},{}", c["id"], c["id"]);
+    let out = run(
+        &app.database,
+        &["seed-clicks", "--link-id", &twice, "--count", "10"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("each link may be given once"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(requests(&workspace_of(&app).await), 9001);
 }

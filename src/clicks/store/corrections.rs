@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     filtered::add_filtered,
-    rollups::{add_on_conflict, human_dimensions},
+    rollups::{add_link_days, add_on_conflict, human_dimensions},
 };
 
 /// Moves the clicks `ids` (each stored at most an hour from the time paired
@@ -76,6 +76,7 @@ pub async fn move_to_bots(
            select (h at time zone 'UTC')::date, 'human', ch, dim, val, sum(ev), sum(vis) from r \
            group by 1, 2, 3, 4, 5 order by 4, 1, 2, 3, 5",
         add_on_conflict!(workspace_daily),
+        add_link_days!(),
         "), forgot as (delete from visitor_days v using firsts f \
            where v.day = f.day \
            and v.visitor = ('x' || encode(substring(f.visitor_hash from 1 for 8), 'hex'))::bit(64)::int8 \
@@ -102,6 +103,8 @@ pub async fn move_to_bots(
          and hour >= date_trunc('hour', $2::timestamptz, 'UTC')",
         "delete from workspace_rollups_daily where kind = 'human' and events = 0 \
          and cardinality($1::int8[]) > 0 and day >= ($2::timestamptz at time zone 'UTC')::date",
+        "delete from link_days where clicks = 0 and link_id = any($1) \
+         and day >= ($2::timestamptz at time zone 'UTC')::date",
     ] {
         sqlx::query(statement)
             .bind(&links)

@@ -42,6 +42,20 @@ macro_rules! add_on_conflict {
 }
 pub(crate) use add_on_conflict;
 
+/// The CTE that adds the human `all` rows of `r` (link, h, ch, dim, val, ev,
+/// vis) to `link_days`, one row per link and UTC day: written after the
+/// rollups' CTEs, in the same statement.
+macro_rules! add_link_days {
+    () => {
+        "), link_days as (insert into link_days (link_id, day, clicks, visitors) \
+         select link, (h at time zone 'UTC')::date, sum(ev), sum(vis) from r where dim = 'all' \
+         group by 1, 2 order by 1, 2 \
+         on conflict (link_id, day) do update set clicks = link_days.clicks + excluded.clicks, \
+         visitors = link_days.visitors + excluded.visitors"
+    };
+}
+pub(crate) use add_link_days;
+
 /// Rolls up a batch's human clicks: finds which are their visitor's first of
 /// the UTC day on the link (the `visitor_days` ledger), folds them and adds
 /// the rows. Returns the rollup rows touched.
@@ -123,8 +137,8 @@ pub fn ledger_key(hash: &[u8; visitor::HASH_BYTES]) -> i64 {
 
 /// Adds folded rows (already unique and sorted by key).
 async fn upsert(conn: &mut PgConnection, rows: &[RollupRow]) -> Result<(), sqlx::Error> {
-    // The hourly rows, the same summed per UTC day, and both summed over
-    // the workspace.
+    // The hourly rows, the same summed per UTC day, both summed over the
+    // workspace, and each link's day.
     sqlx::query(concat!(
         "with r as (select * from unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], \
          $5::text[], $6::int8[], $7::int8[]) as t(link, h, ch, dim, val, ev, vis)), \
@@ -142,6 +156,7 @@ async fn upsert(conn: &mut PgConnection, rows: &[RollupRow]) -> Result<(), sqlx:
          select (h at time zone 'UTC')::date, 'human', ch, dim, val, sum(ev), sum(vis) from r \
          group by 1, 2, 3, 4, 5 order by 4, 1, 2, 3, 5",
         add_on_conflict!(workspace_daily),
+        add_link_days!(),
         ") select 1"
     ))
     .bind(rows.iter().map(|r| r.link_id).collect::<Vec<_>>())
@@ -187,8 +202,8 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
     let mut tx = pool.begin().await?;
     // Rollups are written by batch writers meanwhile: hold them off.
     sqlx::query(
-        "lock table click_rollups, click_rollups_daily, workspace_rollups, workspace_rollups_daily \
-         in exclusive mode",
+        "lock table click_rollups, click_rollups_daily, workspace_rollups, workspace_rollups_daily, \
+         link_days in exclusive mode",
     )
     .execute(&mut *tx)
     .await?;
@@ -236,6 +251,11 @@ pub async fn rebuild(pool: &PgPool, from: OffsetDateTime) -> Result<Rebuilt, sql
         .bind(since)
         .execute(&mut *tx)
         .await?;
+        if source == "clicks" {
+            for statement in REBUILD_LINK_DAYS {
+                sqlx::query(statement).bind(since).execute(&mut *tx).await?;
+            }
+        }
         // The workspace rows: the per-link rows summed.
         for statement in REBUILD_WORKSPACE {
             sqlx::query(statement)
@@ -290,6 +310,15 @@ insert into click_rollups (link_id, hour, kind, channel, dimension, value, event
 select link_id, date_trunc('hour', occurred_at, 'UTC'), kind, '', d.dimension, coalesce(d.value, ''), count(*) \
 from filtered_requests cross join lateral (values ('all', ''), ('source', source)) as d(dimension, value) \
 where occurred_at >= $1 group by 1, 2, 3, 4, 5, 6";
+
+/// Each link's human days since $1 (a UTC midnight), from its daily `all`
+/// rows.
+const REBUILD_LINK_DAYS: [&str; 2] = [
+    "delete from link_days where day >= ($1 at time zone 'UTC')::date",
+    "insert into link_days (link_id, day, clicks, visitors) \
+     select link_id, day, sum(events), sum(visitors) from click_rollups_daily \
+     where kind = 'human' and dimension = 'all' and day >= ($1 at time zone 'UTC')::date group by 1, 2",
+];
 
 /// The workspace rows of kinds $1 since $2 (a UTC midnight), from the
 /// per-link rows.

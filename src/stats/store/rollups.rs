@@ -138,8 +138,10 @@ pub async fn series(
     .await
 }
 
-/// The top human links of the range: (id, slug, clicks, visitors). For the
-/// workspace, every link's `all` rows (by the `(dimension, day)` index).
+/// The top human links of the range: (id, slug, clicks, visitors). Whole
+/// UTC days come from `link_days` (one row per link and day; for the
+/// workspace by its `(day)` index), the partial days at the ends from the
+/// hourly `all` rows.
 pub async fn top_links(
     pool: &PgPool,
     links: Option<&[i64]>,
@@ -159,8 +161,8 @@ pub async fn top_links(
                select link_id, events, visitors from click_rollups \
                where {links} and dimension = 'all' and hour >= $4 and hour < $5 and kind = 'human' \
                union all \
-               select link_id, events, visitors from click_rollups_daily \
-               where {links} and dimension = 'all' and day >= $6 and day < $7 and kind = 'human') r \
+               select link_id, clicks, visitors from link_days \
+               where {links} and day >= $6 and day < $7) r \
          join links l on l.id = r.link_id \
          group by 1, 2 order by 3 desc, 1 limit $8";
     sqlx::query_as(sqlx::AssertSqlSafe(sql.replace("{links}", condition)))
