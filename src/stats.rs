@@ -39,6 +39,13 @@ pub enum StatsError {
     /// The scope names no link (404).
     #[error("link not found")]
     UnknownLink,
+    /// Filters on several dimensions (besides the channel), or a breakdown
+    /// crossed with a filter on another, over a scope and range too busy to
+    /// count from raw clicks within the budget (422).
+    #[error(
+        "these filters over this range take too long to count from raw clicks: choose a shorter range or fewer filters (one, the channel aside, is counted from the rollups)"
+    )]
+    TooBroad,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),

@@ -33,6 +33,18 @@ pub struct Settings {
     pub sessions: SessionSettings,
     /// The Prometheus endpoint.
     pub metrics: MetricsSettings,
+    /// The dashboard's reads.
+    pub stats: StatsSettings,
+}
+
+/// `[stats]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsSettings {
+    /// How long a count from raw clicks (a filtered view) may run before the
+    /// view does without it.
+    #[serde(with = "humantime_serde")]
+    pub raw_budget: Duration,
 }
 
 /// `[metrics]`

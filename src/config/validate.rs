@@ -129,6 +129,11 @@ impl Settings {
                 "must be 0 (off) or between 2 and 100",
             );
         }
+        if self.stats.raw_budget < Duration::from_millis(1)
+            || self.stats.raw_budget > Duration::from_secs(60)
+        {
+            return invalid("stats.raw_budget", "must be between 1ms and 60s");
+        }
         let sessions = &self.sessions;
         if sessions.idle_timeout < Duration::from_secs(60) {
             return invalid("sessions.idle_timeout", "must be at least 1m");

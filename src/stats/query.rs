@@ -78,6 +78,9 @@ pub struct Filter {
     pub exclude: Vec<String>,
 }
 
+/// `stats.raw_budget`'s default (`config/default.toml`).
+pub const DEFAULT_RAW_BUDGET: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// A parsed stats query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsQuery {
@@ -93,6 +96,9 @@ pub struct StatsQuery {
     pub tz: String,
     /// Filters by dimension (channel included), in a stable order.
     pub filters: Vec<(Dimension, Filter)>,
+    /// How long a count from raw clicks may run (`stats.raw_budget`; the
+    /// handlers set it from the settings).
+    pub raw_budget: std::time::Duration,
 }
 
 impl StatsQuery {
@@ -108,6 +114,7 @@ impl StatsQuery {
             interval: None,
             tz: "UTC".to_owned(),
             filters: Vec::new(),
+            raw_budget: DEFAULT_RAW_BUDGET,
         };
         let mut keys: Vec<&String> = params.keys().collect();
         keys.sort();

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{
-    Dimension, Interval, StatsError, StatsQuery, figures, parse_kind,
+    Dimension, Filter, Interval, StatsError, StatsQuery, figures, parse_kind,
     store::{self, Aggregate},
 };
 use crate::attribution::{Channel, Kind};
@@ -159,6 +159,12 @@ pub struct StatsView {
     pub links: Vec<LinkRow>,
     /// Requests per kind.
     pub kinds: Vec<KindRow>,
+    /// Whether breakdowns are left out: with a filter on one dimension
+    /// (besides the channel), the totals, channels, series and that
+    /// dimension's breakdown are exact, but crossing it with the other
+    /// dimensions needs raw clicks, and over a busy scope that takes longer
+    /// than the page may (`stats.raw_budget`).
+    pub partial: bool,
 }
 
 /// The stats view of a query. The range and the scope are resolved first;
@@ -172,22 +178,14 @@ pub async fn view(pool: &PgPool, q: &StatsQuery) -> Result<StatsView, StatsError
     )?;
     let interval = q.interval.unwrap_or_else(|| Interval::for_range(to - from));
     let links = links.as_deref();
-    // Filters on anything but the channel need raw clicks (one dimension per rollup row).
-    let raw = q.filters.iter().any(|(d, _)| *d != Dimension::Channel);
+    let plan = Plan::of(q);
     let previous = (from - (to - from), from);
-    let channels = q.channel_filter();
     let range = (from, to);
-    let (now, before, series, top) = tokio::try_join!(
-        aggregates(pool, links, range, q, raw),
-        aggregates(pool, links, previous, q, raw),
-        async {
-            if raw {
-                store::raw_series(pool, links, range, (interval, &q.tz), &q.filters).await
-            } else {
-                store::series(pool, links, range, (interval, &q.tz), channels).await
-            }
-        },
-        store::top_links(pool, links, range, figures::TOP as i64),
+    let ((now, partial), (before, _), series, top) = tokio::try_join!(
+        aggregates(pool, links, range, q, (plan, true)),
+        aggregates(pool, links, previous, q, (plan, false)),
+        series_of(pool, links, range, (interval, &q.tz), q, plan),
+        async { Ok(store::top_links(pool, links, range, figures::TOP as i64).await?) },
     )?;
     Ok(StatsView {
         from,
@@ -212,28 +210,122 @@ pub async fn view(pool: &PgPool, q: &StatsQuery) -> Result<StatsView, StatsError
             })
             .collect(),
         kinds: figures::kinds(&now),
+        partial,
     })
 }
 
-/// The aggregates of a range: from the rollups, with the human ones
-/// counted from raw clicks instead when a filter needs them (`raw`).
+/// Where a view's human figures come from. A rollup row holds one
+/// dimension, so filters on anything but the channel change the source.
+#[derive(Debug, Clone, Copy)]
+enum Plan<'a> {
+    /// No such filter: the rollups.
+    Rollups,
+    /// One dimension filtered: its rollup rows give the totals, channels,
+    /// series and its own breakdown exactly; the other breakdowns are
+    /// counted from raw clicks within the budget, or left out.
+    One(Dimension, &'a Filter),
+    /// Several: raw clicks for every human figure, within the budget.
+    Raw,
+}
+
+impl<'a> Plan<'a> {
+    fn of(q: &'a StatsQuery) -> Plan<'a> {
+        let mut others = q.filters.iter().filter(|(d, _)| *d != Dimension::Channel);
+        match (others.next(), others.next()) {
+            (None, _) => Plan::Rollups,
+            (Some((d, f)), None) => Plan::One(*d, f),
+            _ => Plan::Raw,
+        }
+    }
+}
+
+/// The aggregates of a range (`breakdowns`: all of them, or only what the
+/// totals need), and whether breakdowns were left out (see [`Plan::One`]).
 async fn aggregates(
     pool: &PgPool,
     links: Option<&[i64]>,
     range: (OffsetDateTime, OffsetDateTime),
     q: &StatsQuery,
-    raw: bool,
-) -> Result<Vec<Aggregate>, sqlx::Error> {
-    if !raw {
-        return store::rollup_aggregates(pool, links, range, q.channel_filter()).await;
+    (plan, breakdowns): (Plan<'_>, bool),
+) -> Result<(Vec<Aggregate>, bool), StatsError> {
+    let channels = q.channel_filter();
+    let not_human = |a: &Aggregate| parse_kind(&a.kind) != Some(Kind::Human);
+    match plan {
+        Plan::Rollups => Ok((
+            store::rollup_aggregates(pool, links, range, channels).await?,
+            false,
+        )),
+        Plan::One(dimension, values) => {
+            let (mut rolled, kept, others) = tokio::try_join!(
+                store::rollup_aggregates(pool, links, range, channels),
+                store::dimension_aggregates(pool, links, range, channels, (dimension, values)),
+                async {
+                    if breakdowns {
+                        let filters = (&q.filters[..], Some(dimension));
+                        store::raw_aggregates(pool, links, range, filters, q.raw_budget).await
+                    } else {
+                        Ok(Some(Vec::new()))
+                    }
+                },
+            )?;
+            rolled.retain(not_human);
+            // The `all` rows: the kept values summed per channel.
+            let mut all: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+            for a in &kept {
+                let e = all.entry(&a.channel).or_default();
+                e.0 += a.events;
+                e.1 += a.visitors;
+            }
+            let all: Vec<Aggregate> = all
+                .into_iter()
+                .map(|(channel, (events, visitors))| Aggregate {
+                    kind: Kind::Human.as_str().to_owned(),
+                    channel: channel.to_owned(),
+                    dimension: "all".to_owned(),
+                    value: String::new(),
+                    events,
+                    visitors,
+                })
+                .collect();
+            rolled.extend(all);
+            rolled.extend(kept);
+            let partial = others.is_none();
+            rolled.extend(others.unwrap_or_default());
+            Ok((rolled, partial))
+        }
+        Plan::Raw => {
+            let (mut rolled, humans) = tokio::try_join!(
+                store::rollup_aggregates(pool, links, range, channels),
+                store::raw_aggregates(pool, links, range, (&q.filters, None), q.raw_budget),
+            )?;
+            rolled.retain(not_human);
+            rolled.extend(humans.ok_or(StatsError::TooBroad)?);
+            Ok((rolled, false))
+        }
     }
-    let (mut rolled, humans) = tokio::try_join!(
-        store::rollup_aggregates(pool, links, range, q.channel_filter()),
-        store::raw_aggregates(pool, links, range, &q.filters),
-    )?;
-    rolled.retain(|a| parse_kind(&a.kind) != Some(Kind::Human));
-    rolled.extend(humans);
-    Ok(rolled)
+}
+
+/// Human clicks per bucket and channel, from where [`Plan`] says.
+async fn series_of(
+    pool: &PgPool,
+    links: Option<&[i64]>,
+    range: (OffsetDateTime, OffsetDateTime),
+    (interval, tz): (Interval, &str),
+    q: &StatsQuery,
+    plan: Plan<'_>,
+) -> Result<Vec<(OffsetDateTime, String, i64)>, StatsError> {
+    let channels = q.channel_filter();
+    Ok(match plan {
+        Plan::Rollups => store::series(pool, links, range, (interval, tz), channels).await?,
+        Plan::One(d, f) => {
+            store::dimension_series(pool, links, range, (interval, tz), channels, (d, f)).await?
+        }
+        Plan::Raw => {
+            store::raw_series(pool, links, range, (interval, tz), &q.filters, q.raw_budget)
+                .await?
+                .ok_or(StatsError::TooBroad)?
+        }
+    })
 }
 
 /// The breakdown a name means (`countries` → country), for the CSV exports.

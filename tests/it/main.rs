@@ -20,6 +20,7 @@ mod clicks_outage;
 mod connections;
 mod crash_durability;
 mod exports;
+mod filtered_views;
 mod harness;
 mod link_edits;
 mod loopback;

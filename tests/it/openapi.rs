@@ -338,11 +338,14 @@ async fn every_operation_answers_as_the_document_says() {
     links::walk(&mut c, who).await;
     accounts::walk(&mut c, who).await;
 
-    // 429s have a test of their own (below).
+    // 429s have a test of their own (below), and so do the stats' 422s
+    // (filtered_views.rs: they need a busy range or a cut budget).
     let missing: Vec<_> = c
         .documented()
         .difference(&c.seen)
-        .filter(|(_, _, status)| *status != 429)
+        .filter(|(path, _, status)| {
+            *status != 429 && !(*status == 422 && path.starts_with("/api/v1/stats"))
+        })
         .cloned()
         .collect();
     assert!(

@@ -76,6 +76,7 @@ pub async fn export_clicks(
         (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody),
         (status = 401, description = "No or bad credential", body = ErrorBody),
         (status = 404, description = "No such breakdown, or `link_id` names no link", body = ErrorBody),
+        (status = 422, description = "The view is filtered on another dimension over a range too busy to cross it with this one in time (`filters_too_broad`)", body = ErrorBody),
     ))]
 pub async fn export_breakdown(
     State(state): State<AppState>,
@@ -85,8 +86,14 @@ pub async fn export_breakdown(
 ) -> Result<Response, ApiError> {
     let name = file.strip_suffix(".csv").unwrap_or("");
     let dimension = view::breakdown(name).ok_or_else(|| ApiError::not_found("breakdown"))?;
-    let q = StatsQuery::parse(&params).map_err(api_error)?;
+    let mut q = StatsQuery::parse(&params).map_err(api_error)?;
+    q.raw_budget = state.settings.stats.raw_budget;
     let v = stats::view(&state.pool, &q).await.map_err(api_error)?;
+    let filtered = q.filters.iter().any(|(d, _)| *d == dimension);
+    if v.partial && !filtered {
+        // Left out of a view filtered on another dimension (see `partial`).
+        return Err(api_error(stats::StatsError::TooBroad));
+    }
     let rows = v
         .breakdowns
         .get(name)

@@ -134,6 +134,11 @@ pub struct StatsView {
     links: Vec<LinkRow>,
     /// Requests per kind (humans, previews, bots, prefetches).
     kinds: Vec<KindRow>,
+    /// True when breakdowns are left out: with a filter on one dimension
+    /// (the channel aside) over a busy scope, the totals, channels, series
+    /// and that dimension's breakdown are exact, but the other breakdowns
+    /// would take longer to count from raw clicks than the 150 ms budget.
+    partial: bool,
 }
 
 /// A binary body (a PNG image).

@@ -29,13 +29,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "A bad parameter, named in `field`", body = ErrorBody),
         (status = 401, description = "No or bad credential", body = ErrorBody),
         (status = 404, description = "`link_id` names no link", body = ErrorBody),
+        (status = 422, description = "Filters on several dimensions (the channel aside) over a range too busy to count in time (`filters_too_broad`)", body = ErrorBody),
     ))]
 pub async fn find_stats(
     State(state): State<AppState>,
     _: Viewer,
     AppQuery(params): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<StatsView>, ApiError> {
-    let query = StatsQuery::parse(&params).map_err(api_error)?;
+    let mut query = StatsQuery::parse(&params).map_err(api_error)?;
+    query.raw_budget = state.settings.stats.raw_budget;
     let view = stats::view(&state.pool, &query).await.map_err(api_error)?;
     Ok(Json(view))
 }
@@ -50,6 +52,11 @@ pub fn api_error(e: StatsError) -> ApiError {
         )
         .field(field),
         StatsError::UnknownLink => ApiError::not_found("link"),
+        e @ StatsError::TooBroad => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "filters_too_broad",
+            e.to_string(),
+        ),
         StatsError::Database(e) => ApiError::database(&e),
     }
 }

@@ -83,6 +83,9 @@ pub struct Dashboard {
     pub many_links: bool,
     /// Whether the range has no request at all.
     pub empty: bool,
+    /// Whether the tables of the dimensions not filtered on are left out
+    /// (see `StatsView::partial`).
+    pub partial: bool,
     /// The range as resolved, in the view's zone (`2026-11-03 → 2026-12-02`).
     pub range_label: String,
     /// Time zones of the range form, with the current one marked.
@@ -99,7 +102,7 @@ impl Dashboard {
     /// (unknown zone, bad date or filter) gives a dashboard that says what
     /// is wrong and offers the default view.
     pub async fn load(
-        pool: &PgPool,
+        (pool, raw_budget): (&PgPool, std::time::Duration),
         t: Tr,
         base: &str,
         scope: Option<(&str, &str)>,
@@ -122,13 +125,15 @@ impl Dashboard {
         let fmt = |at: OffsetDateTime| at.format(&Rfc3339).unwrap_or_default();
         let api = state.api_params(scope, today, &fmt(now), &fmt(now - Duration::hours(24)));
         let query = match StatsQuery::parse(&api) {
-            Ok(q) => q,
+            Ok(q) => StatsQuery { raw_budget, ..q },
             Err(e) => return Dashboard::failed(t, base, state, e),
         };
         let view = match stats::view(pool, &query).await {
             Ok(v) => v,
             Err(StatsError::UnknownLink) => return Err(PageError::NotFound),
-            Err(e @ StatsError::Invalid { .. }) => return Dashboard::failed(t, base, state, e),
+            Err(e @ (StatsError::Invalid { .. } | StatsError::TooBroad)) => {
+                return Dashboard::failed(t, base, state, e);
+            }
             Err(e) => return Err(internal(e)),
         };
         let (grid, recent) = tokio::join!(
@@ -175,6 +180,7 @@ impl Dashboard {
             error: None,
             many_links,
             empty,
+            partial: view.partial,
             clicks_csv,
             state,
         })
@@ -183,6 +189,7 @@ impl Dashboard {
     fn failed(t: Tr, base: &str, state: ViewState, e: StatsError) -> Result<Dashboard, PageError> {
         let error = match e {
             StatsError::Invalid { field, message } => format!("{field}: {message}"),
+            StatsError::TooBroad => t.get("dash.too_broad").to_owned(),
             other => return Err(internal(other)),
         };
         let parts = panel::Parts {
@@ -206,6 +213,7 @@ impl Dashboard {
             error: Some(t.with("dash.bad_address", "error", error)),
             many_links: false,
             empty: true,
+            partial: false,
             clicks_csv: None,
             state,
         })
@@ -302,7 +310,8 @@ async fn scope_page(
     (kicker, title): (&'static str, String),
 ) -> Result<DashboardPage, PageError> {
     let t = page.chrome.t;
-    let dash = Dashboard::load(&state.pool, t, &base, scope, params, headers).await?;
+    let budget = state.settings.stats.raw_budget;
+    let dash = Dashboard::load((&state.pool, budget), t, &base, scope, params, headers).await?;
     Ok(DashboardPage {
         t,
         chrome: page.chrome.at("overview"),

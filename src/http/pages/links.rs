@@ -176,7 +176,7 @@ pub async fn show(
     let share = super::share::ShareView::new(&links, &link, &variants, text);
     let (base, id) = (format!("/links/{}", link.id), link.id.to_string());
     let dash = super::dashboard::Dashboard::load(
-        &state.pool,
+        (&state.pool, state.settings.stats.raw_budget),
         t,
         &base,
         Some(("link_id", &id)),

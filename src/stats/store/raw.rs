@@ -2,6 +2,8 @@
 //! names a dimension the rollups cannot combine (they hold one dimension
 //! per row), and the rows of the clicks export.
 
+use std::time::Duration;
+
 use futures_util::Stream;
 use sqlx::{PgPool, Postgres, QueryBuilder, postgres::PgRow};
 use time::OffsetDateTime;
@@ -9,46 +11,103 @@ use time::OffsetDateTime;
 use super::Aggregate;
 use crate::stats::{Dimension, Filter, Interval};
 
+/// Runs a raw read within `budget` (`stats.raw_budget`: the dashboard's
+/// pages must answer within 200 ms, and a raw read of a busy scope, a 1
+/// M-click link over 90 days, takes seconds); `None` when it ran out of
+/// time.
+async fn within_budget<T>(
+    pool: &PgPool,
+    mut q: QueryBuilder<Postgres>,
+    budget: Duration,
+) -> Result<Option<Vec<T>>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut tx = pool.begin().await?;
+    // Sorts of a few thousand rows stay in memory (4 MB spilled to disk).
+    sqlx::query(
+        "select set_config('statement_timeout', $1, true), set_config('work_mem', '32MB', true)",
+    )
+    .bind(format!("{}ms", budget.as_millis().max(1)))
+    .execute(&mut *tx)
+    .await?;
+    match q.build_query_as().fetch_all(&mut *tx).await {
+        Ok(rows) => {
+            tx.commit().await?;
+            Ok(Some(rows))
+        }
+        // query_canceled: the statement timeout (the transaction rolls back).
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The human aggregates of the range counted from raw `clicks`, for
-/// filters on dimensions the rollups cannot combine. Visitors are distinct
-/// (link, UTC day, visitor) per value.
+/// filters on dimensions the rollups cannot combine, within
+/// `budget` (`None` past it). Visitors are distinct (link, UTC day,
+/// visitor) per value. With `except`, only the other dimensions are
+/// counted (the view has `all` and that one from the rollups). One pass of
+/// `grouping sets`, one per dimension: three times faster than a row per
+/// dimension and click (22 against 67 ms for 7,500 clicks).
 pub async fn raw_aggregates(
     pool: &PgPool,
     links: Option<&[i64]>,
     (from, to): (OffsetDateTime, OffsetDateTime),
-    filters: &[(Dimension, Filter)],
-) -> Result<Vec<Aggregate>, sqlx::Error> {
-    let mut q = QueryBuilder::<Postgres>::new(
-        "select 'human' as kind, coalesce(channel, '') as channel, d.dimension, coalesce(d.value, '') as value, \
-         count(*) as events, count(distinct (link_id, (occurred_at at time zone 'UTC')::date, visitor_hash)) \
-         filter (where visitor_hash is not null) as visitors \
-         from clicks cross join lateral (values ('all', null::text)",
-    );
-    for d in Dimension::BREAKDOWNS {
-        q.push(format_args!(", ('{}', {})", d.field(), d.column()));
+    (filters, except): (&[(Dimension, Filter)], Option<Dimension>),
+    budget: Duration,
+) -> Result<Option<Vec<Aggregate>>, sqlx::Error> {
+    // Names and columns of ours, never user input.
+    let dims: Vec<Dimension> = Dimension::BREAKDOWNS
+        .into_iter()
+        .filter(|d| Some(*d) != except)
+        .collect();
+    let which = |pick: &dyn Fn(Dimension) -> String, otherwise: &str| {
+        let arms: String = dims
+            .iter()
+            .map(|d| format!("when grouping({}) = 0 then {} ", d.column(), pick(*d)))
+            .collect();
+        format!("case {arms}else {otherwise} end")
+    };
+    let dimension = which(&|d| format!("'{}'", d.field()), "'all'");
+    let value = which(&|d| d.column().to_owned(), "null");
+    let mut sets: Vec<String> = dims
+        .iter()
+        .map(|d| format!("(channel, {})", d.column()))
+        .collect();
+    if except.is_none() {
+        sets.push("(channel)".to_owned());
     }
-    q.push(") as d(dimension, value) where ");
+    let mut q = QueryBuilder::<Postgres>::new(format!(
+        "select 'human' as kind, coalesce(channel, '') as channel, {dimension} as dimension, \
+         coalesce({value}, '') as value, count(*) as events, \
+         count(distinct (link_id, (occurred_at at time zone 'UTC')::date, visitor_hash)) \
+         filter (where visitor_hash is not null) as visitors from clicks where "
+    ));
     raw_conditions(&mut q, links, (from, to), filters);
-    q.push(" group by 1, 2, 3, 4");
-    q.build_query_as().fetch_all(pool).await
+    q.push(format_args!(
+        " group by grouping sets ({})",
+        sets.join(", ")
+    ));
+    within_budget(pool, q, budget).await
 }
 
 /// Human clicks per bucket and channel from raw clicks (`date_trunc` in
-/// the time zone), under every filter.
+/// the time zone), under every filter, within `budget`.
 pub async fn raw_series(
     pool: &PgPool,
     links: Option<&[i64]>,
     range: (OffsetDateTime, OffsetDateTime),
     (interval, tz): (Interval, &str),
     filters: &[(Dimension, Filter)],
-) -> Result<Vec<(OffsetDateTime, String, i64)>, sqlx::Error> {
+    budget: Duration,
+) -> Result<Option<Vec<(OffsetDateTime, String, i64)>>, sqlx::Error> {
     let mut q = QueryBuilder::<Postgres>::new("select date_trunc(");
     q.push_bind(interval.as_str()).push(", ");
     q.push("occurred_at, ").push_bind(tz.to_owned());
     q.push("), coalesce(channel, ''), count(*) from clicks where ");
     raw_conditions(&mut q, links, range, filters);
     q.push(" group by 1, 2 order by 1, 2");
-    q.build_query_as().fetch_all(pool).await
+    within_budget(pool, q, budget).await
 }
 
 pub(in crate::stats) fn raw_conditions(

@@ -95,20 +95,7 @@ pub async fn series(
     channels: Option<&Filter>,
 ) -> Result<Vec<(OffsetDateTime, String, i64)>, sqlx::Error> {
     let (include, exclude) = channel_lists(channels);
-    let utc = matches!(
-        tz,
-        "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu" | "Etc/Zulu"
-    );
-    let split = if utc && interval != Interval::Hour {
-        Split::new(range)
-    } else {
-        let day = range.1.to_offset(time::UtcOffset::UTC).date();
-        Split {
-            head: range,
-            days: (day, day),
-            tail: (range.1, range.1),
-        }
-    };
+    let split = series_split(range, interval, tz);
     sqlx::query_as(scoped(
         "select date_trunc($8, t, $9), channel, sum(events)::int8 \
          from (select hour as t, channel, events from {hourly} \
@@ -136,6 +123,26 @@ pub async fn series(
     .bind(exclude)
     .fetch_all(pool)
     .await
+}
+
+/// The cut of a series' range: in UTC, buckets of a day or more read whole
+/// days from the daily rows; in other zones a bucket can start at any hour,
+/// so hours are read.
+fn series_split(range: (OffsetDateTime, OffsetDateTime), interval: Interval, tz: &str) -> Split {
+    let utc = matches!(
+        tz,
+        "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu" | "Etc/Zulu"
+    );
+    if utc && interval != Interval::Hour {
+        Split::new(range)
+    } else {
+        let day = range.1.to_offset(time::UtcOffset::UTC).date();
+        Split {
+            head: range,
+            days: (day, day),
+            tail: (range.1, range.1),
+        }
+    }
 }
 
 /// The top human links of the range: (id, slug, clicks, visitors). Whole
@@ -176,4 +183,92 @@ pub async fn top_links(
         .bind(limit)
         .fetch_all(pool)
         .await
+}
+
+/// The human rows of one dimension whose value the filter keeps (and the
+/// channels `channels` keeps), summed over the range: what a view filtered
+/// on that dimension alone counts, exactly, from the rollups.
+pub async fn dimension_aggregates(
+    pool: &PgPool,
+    links: Option<&[i64]>,
+    range: (OffsetDateTime, OffsetDateTime),
+    channels: Option<&Filter>,
+    (dimension, values): (Dimension, &Filter),
+) -> Result<Vec<Aggregate>, sqlx::Error> {
+    let (include, exclude) = channel_lists(channels);
+    let split = Split::new(range);
+    sqlx::query_as(scoped(
+        "select kind, channel, dimension, value, sum(events)::int8 as events, sum(visitors)::int8 as visitors \
+         from (select kind, channel, dimension, value, events, visitors from {hourly} \
+               where {links} and dimension = $10 and hour >= $2 and hour < $3 \
+               union all \
+               select kind, channel, dimension, value, events, visitors from {hourly} \
+               where {links} and dimension = $10 and hour >= $4 and hour < $5 \
+               union all \
+               select kind, channel, dimension, value, events, visitors from {daily} \
+               where {links} and dimension = $10 and day >= $6 and day < $7) r \
+         where kind = 'human' and (cardinality($8::text[]) = 0 or channel = any($8)) and not channel = any($9) \
+         and (cardinality($11::text[]) = 0 or value = any($11)) and not value = any($12) \
+         group by 1, 2, 3, 4",
+        links,
+    ))
+    .bind(links)
+    .bind(split.head.0)
+    .bind(split.head.1)
+    .bind(split.tail.0)
+    .bind(split.tail.1)
+    .bind(split.days.0)
+    .bind(split.days.1)
+    .bind(include)
+    .bind(exclude)
+    .bind(dimension.field())
+    .bind(&values.include)
+    .bind(&values.exclude)
+    .fetch_all(pool)
+    .await
+}
+
+/// [`series`] of the human clicks whose value of one dimension the filter
+/// keeps.
+pub async fn dimension_series(
+    pool: &PgPool,
+    links: Option<&[i64]>,
+    range: (OffsetDateTime, OffsetDateTime),
+    (interval, tz): (Interval, &str),
+    channels: Option<&Filter>,
+    (dimension, values): (Dimension, &Filter),
+) -> Result<Vec<(OffsetDateTime, String, i64)>, sqlx::Error> {
+    let (include, exclude) = channel_lists(channels);
+    let split = series_split(range, interval, tz);
+    sqlx::query_as(scoped(
+        "select date_trunc($8, t, $9), channel, sum(events)::int8 \
+         from (select hour as t, channel, value, events from {hourly} \
+               where {links} and dimension = $12 and hour >= $2 and hour < $3 and kind = 'human' \
+               union all \
+               select hour, channel, value, events from {hourly} \
+               where {links} and dimension = $12 and hour >= $4 and hour < $5 and kind = 'human' \
+               union all \
+               select day::timestamp at time zone 'UTC', channel, value, events from {daily} \
+               where {links} and dimension = $12 and day >= $6 and day < $7 and kind = 'human') r \
+         where (cardinality($10::text[]) = 0 or channel = any($10)) and not channel = any($11) \
+         and (cardinality($13::text[]) = 0 or value = any($13)) and not value = any($14) \
+         group by 1, 2 order by 1, 2",
+        links,
+    ))
+    .bind(links)
+    .bind(split.head.0)
+    .bind(split.head.1)
+    .bind(split.tail.0)
+    .bind(split.tail.1)
+    .bind(split.days.0)
+    .bind(split.days.1)
+    .bind(interval.as_str())
+    .bind(tz)
+    .bind(include)
+    .bind(exclude)
+    .bind(dimension.field())
+    .bind(&values.include)
+    .bind(&values.exclude)
+    .fetch_all(pool)
+    .await
 }
