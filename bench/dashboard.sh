@@ -81,6 +81,10 @@ for n in $SIZES; do
     from=$([ "$range" = 90 ] && echo "$from90" || echo "$from7")
     echo "  stats, $range days: $(timed "$api/stats?link_id=$id&from=$from")"
     echo "  page,  $range days: $(timed "$site/links/$id?from=$from")"
+    # A filter on one dimension (exact from the rollups; other tables within
+    # stats.raw_budget or left out): "partial" says which.
+    partial=$(curl -fs -H "authorization: Bearer $token" "$api/stats?link_id=$id&from=$from&country=FR" | jq .partial)
+    echo "  stats, $range days, country=FR: $(timed "$api/stats?link_id=$id&from=$from&country=FR") (partial: $partial)"
   done
 done
 if [ "${WORKSPACE:-0}" = 1 ]; then

@@ -152,3 +152,59 @@ async fn spawn_beside_with_budget(app: &TestApp, budget: Duration) -> TestApp {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_page_left_partial_says_so_in_a_real_browser_and_stays_accessible() {
+    let app = spawn(Duration::from_millis(1)).await;
+    let id = seeded(&app, 20_000).await;
+    let (_, only) = stats(&app, &format!("link_id={id}&country=FR")).await;
+    let password = "correct horse battery";
+    let viewer = app.user(Role::Viewer, Some(password)).await;
+    let b = crate::browser::Browser::start().await;
+    let path = format!("/links/{id}?range=90d&country=FR&tz=UTC");
+    b.open(&app, &path).await;
+    b.sign_in(&app, &viewer.email, password).await;
+    b.open(&app, &path).await;
+    b.wait_for_text("the tables of the other dimensions would take too long")
+        .await;
+    let text = b.text().await;
+    assert!(text.contains("Dark social") && text.contains("Direct"));
+    assert!(
+        text.contains("Left out for this filter over this range"),
+        "the left-out tables say so rather than \"nothing in this period\""
+    );
+    let countries = b
+        .client
+        .find(fantoccini::Locator::Css("#countries"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        countries.contains("FR"),
+        "the filtered dimension's table: {countries}"
+    );
+    assert!(
+        text.contains(&format_thousands(
+            only["totals"]["clicks"].as_i64().unwrap()
+        )),
+        "the exact total is shown"
+    );
+    b.assert_accessible("/links/{id} (filtered, partial)").await;
+    b.screenshot_full("dashboard-filtered-partial").await;
+    b.close().await;
+}
+
+/// `12345` as the page writes it (`12,345`).
+fn format_thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

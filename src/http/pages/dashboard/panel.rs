@@ -64,6 +64,9 @@ pub struct Table {
     pub csv: Option<String>,
     /// Bar colour class.
     pub tone: &'static str,
+    /// Left out of a partial view (see `StatsView::partial`): the page says
+    /// so instead of "nothing in this period".
+    pub left_out: bool,
 }
 
 /// A time-range choice.
@@ -281,6 +284,10 @@ impl Parts<'_> {
         let t = self.t;
         let mut out = Vec::new();
         let dark_total = v.totals.dark_social;
+        // A partial view (see `StatsView::partial`) leaves out every
+        // breakdown but the filtered dimension's (the channels and top links
+        // come from the rollups).
+        let left_out = |d: Dimension| v.partial && !self.state.filters.iter().any(|(f, _)| *f == d);
         out.push(Table {
             id: "dark-social-apps",
             title: t.get("dash.t_dark_social"),
@@ -302,6 +309,7 @@ impl Parts<'_> {
             ),
             csv: None,
             tone: "dark-social",
+            left_out: left_out(Dimension::Source),
         });
         let mut evidence = self.rows(
             v.dark_social_evidence
@@ -332,6 +340,7 @@ impl Parts<'_> {
             rows: evidence,
             csv: None,
             tone: "dark-social",
+            left_out: left_out(Dimension::Evidence),
         });
         let shares = v
             .share_events
@@ -357,6 +366,7 @@ impl Parts<'_> {
             rows: self.rows(shares, None, None),
             csv: None,
             tone: "shares",
+            left_out: left_out(Dimension::Source),
         });
         out.push(Table {
             id: "channels",
@@ -383,6 +393,7 @@ impl Parts<'_> {
             ),
             csv: None,
             tone: "accent",
+            left_out: false,
         });
         for (name, dimension, title) in [
             ("sources", Dimension::Source, "dash.t_sources"),
@@ -428,8 +439,9 @@ impl Parts<'_> {
                     Some(dimension),
                     None,
                 ),
-                csv: self.csv(name),
+                csv: (!left_out(dimension)).then(|| self.csv(name)).flatten(),
                 tone: "accent",
+                left_out: left_out(dimension),
             });
         }
         if self.many_links {
@@ -461,6 +473,7 @@ impl Parts<'_> {
                     .collect(),
                 csv: None,
                 tone: "accent",
+                left_out: false,
             });
         }
         out
