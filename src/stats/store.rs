@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 pub(super) use raw::raw_conditions;
 pub use raw::{click_rows, raw_aggregates, raw_series};
-pub use rollups::{dimension_aggregates, dimension_series, rollup_aggregates, series, top_links};
+pub use rollups::{dimension_aggregates, rollup_aggregates, series, top_links};
 
 use super::{Bound, Scope, StatsError};
 

@@ -316,9 +316,9 @@ async fn series_of(
 ) -> Result<Vec<(OffsetDateTime, String, i64)>, StatsError> {
     let channels = q.channel_filter();
     Ok(match plan {
-        Plan::Rollups => store::series(pool, links, range, (interval, tz), channels).await?,
+        Plan::Rollups => store::series(pool, links, range, (interval, tz), channels, None).await?,
         Plan::One(d, f) => {
-            store::dimension_series(pool, links, range, (interval, tz), channels, (d, f)).await?
+            store::series(pool, links, range, (interval, tz), channels, Some((d, f))).await?
         }
         Plan::Raw => {
             store::raw_series(pool, links, range, (interval, tz), &q.filters, q.raw_budget)

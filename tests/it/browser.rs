@@ -177,6 +177,29 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// The text of the first element matching `css`.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Whether the page fits the window's width (no sideways scrolling).
+    pub async fn fits_width(&self) -> bool {
+        self.client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth + 1",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::Value::Bool(true)
+    }
+
     /// Waits (up to 10 s) until the page's `<main>` shows `text`: a click on
     /// a submit button returns before the next page has loaded.
     pub async fn wait_for_text(&self, text: &str) {

@@ -44,6 +44,15 @@ async fn stats(app: &TestApp, query: &str) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
+/// The clicks of a list of rows, summed.
+fn clicks_in(rows: &Value) -> i64 {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["clicks"].as_i64().unwrap())
+        .sum()
+}
+
 fn row<'a>(rows: &'a Value, value: &str) -> &'a Value {
     rows.as_array()
         .unwrap()
@@ -66,12 +75,7 @@ async fn one_filter_over_a_busy_range_is_exact_from_the_rollups_and_says_what_it
     assert_eq!(only["partial"], true, "the 1 ms budget is exceeded");
     assert_eq!(only["totals"]["clicks"], fr["clicks"], "exact clicks");
     assert_eq!(only["totals"]["visitors"], fr["visitors"], "and visitors");
-    let by_channel: i64 = only["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["clicks"].as_i64().unwrap())
-        .sum();
+    let by_channel = clicks_in(&only["channels"]);
     assert_eq!(by_channel, fr["clicks"].as_i64().unwrap());
     let in_series: i64 = only["timeseries"]
         .as_array()
@@ -95,12 +99,7 @@ async fn one_filter_over_a_busy_range_is_exact_from_the_rollups_and_says_what_it
     assert_eq!(full["partial"], false);
     assert_eq!(full["totals"], only["totals"], "raw and rollups agree");
     assert_eq!(full["channels"], only["channels"]);
-    let sources: i64 = full["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["clicks"].as_i64().unwrap())
-        .sum();
+    let sources = clicks_in(&full["sources"]);
     assert_eq!(
         sources,
         fr["clicks"].as_i64().unwrap(),
@@ -173,14 +172,7 @@ async fn a_page_left_partial_says_so_in_a_real_browser_and_stays_accessible() {
         text.contains("Left out for this filter over this range"),
         "the left-out tables say so rather than \"nothing in this period\""
     );
-    let countries = b
-        .client
-        .find(fantoccini::Locator::Css("#countries"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let countries = b.text_of("#countries").await;
     assert!(
         countries.contains("FR"),
         "the filtered dimension's table: {countries}"
@@ -194,6 +186,19 @@ async fn a_page_left_partial_says_so_in_a_real_browser_and_stays_accessible() {
     b.assert_accessible("/links/{id} (filtered, partial)").await;
     b.screenshot_full("dashboard-filtered-partial").await;
     b.close().await;
+
+    let phone = crate::browser::Browser::with_size(390, 844).await;
+    phone.open(&app, &path).await;
+    phone.sign_in(&app, &viewer.email, password).await;
+    phone.open(&app, &path).await;
+    phone
+        .wait_for_text("the tables of the other dimensions would take too long")
+        .await;
+    phone
+        .screenshot_full("dashboard-filtered-partial-phone")
+        .await;
+    assert!(phone.fits_width().await, "no sideways scrolling on a phone");
+    phone.close().await;
 }
 
 /// `12345` as the page writes it (`12,345`).

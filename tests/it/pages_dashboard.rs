@@ -19,13 +19,7 @@ const XSS: &str = "<script>window.pwned=1</script>";
 
 /// The text of the first element matching `css`.
 async fn text_of(b: &Browser, css: &str) -> String {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    b.text_of(css).await
 }
 
 /// A figure as the page writes it (`1,234`) read back as a number.
@@ -222,15 +216,7 @@ async fn the_link_dashboard_shows_the_apis_figures_and_filters_by_what_is_clicke
     phone.open(&app, &format!("/links/{id}?tz=UTC")).await;
     phone.wait_for_text("Statistics").await;
     phone.screenshot_full("dashboard-phone").await;
-    let fits = phone
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth + 1",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(fits, Value::Bool(true), "no sideways scrolling on a phone");
+    assert!(phone.fits_width().await, "no sideways scrolling on a phone");
     phone.close().await;
 }
 

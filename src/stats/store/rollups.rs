@@ -84,29 +84,35 @@ pub async fn rollup_aggregates(
     .await
 }
 
-/// Human clicks per bucket and channel (`date_trunc` in the time zone).
-/// In UTC, buckets of a day or more read whole days from the daily rows;
-/// in other zones a bucket can start at any hour, so hours are read.
+/// Human clicks per bucket and channel (`date_trunc` in the time zone),
+/// every click (`all` rows), or with `values`, those whose value of one
+/// dimension the filter keeps. See [`series_split`] for the rows read.
 pub async fn series(
     pool: &PgPool,
     links: Option<&[i64]>,
     range: (OffsetDateTime, OffsetDateTime),
     (interval, tz): (Interval, &str),
     channels: Option<&Filter>,
+    values: Option<(Dimension, &Filter)>,
 ) -> Result<Vec<(OffsetDateTime, String, i64)>, sqlx::Error> {
     let (include, exclude) = channel_lists(channels);
+    let (dimension, kept, left) = match values {
+        Some((d, f)) => (d.field(), f.include.clone(), f.exclude.clone()),
+        None => ("all", Vec::new(), Vec::new()),
+    };
     let split = series_split(range, interval, tz);
     sqlx::query_as(scoped(
         "select date_trunc($8, t, $9), channel, sum(events)::int8 \
-         from (select hour as t, channel, events from {hourly} \
-               where {links} and dimension = 'all' and hour >= $2 and hour < $3 and kind = 'human' \
+         from (select hour as t, channel, value, events from {hourly} \
+               where {links} and dimension = $12 and hour >= $2 and hour < $3 and kind = 'human' \
                union all \
-               select hour, channel, events from {hourly} \
-               where {links} and dimension = 'all' and hour >= $4 and hour < $5 and kind = 'human' \
+               select hour, channel, value, events from {hourly} \
+               where {links} and dimension = $12 and hour >= $4 and hour < $5 and kind = 'human' \
                union all \
-               select day::timestamp at time zone 'UTC', channel, events from {daily} \
-               where {links} and dimension = 'all' and day >= $6 and day < $7 and kind = 'human') r \
+               select day::timestamp at time zone 'UTC', channel, value, events from {daily} \
+               where {links} and dimension = $12 and day >= $6 and day < $7 and kind = 'human') r \
          where (cardinality($10::text[]) = 0 or channel = any($10)) and not channel = any($11) \
+         and (cardinality($13::text[]) = 0 or value = any($13)) and not value = any($14) \
          group by 1, 2 order by 1, 2",
         links,
     ))
@@ -121,6 +127,9 @@ pub async fn series(
     .bind(tz)
     .bind(include)
     .bind(exclude)
+    .bind(dimension)
+    .bind(kept)
+    .bind(left)
     .fetch_all(pool)
     .await
 }
@@ -219,51 +228,6 @@ pub async fn dimension_aggregates(
     .bind(split.tail.1)
     .bind(split.days.0)
     .bind(split.days.1)
-    .bind(include)
-    .bind(exclude)
-    .bind(dimension.field())
-    .bind(&values.include)
-    .bind(&values.exclude)
-    .fetch_all(pool)
-    .await
-}
-
-/// [`series`] of the human clicks whose value of one dimension the filter
-/// keeps.
-pub async fn dimension_series(
-    pool: &PgPool,
-    links: Option<&[i64]>,
-    range: (OffsetDateTime, OffsetDateTime),
-    (interval, tz): (Interval, &str),
-    channels: Option<&Filter>,
-    (dimension, values): (Dimension, &Filter),
-) -> Result<Vec<(OffsetDateTime, String, i64)>, sqlx::Error> {
-    let (include, exclude) = channel_lists(channels);
-    let split = series_split(range, interval, tz);
-    sqlx::query_as(scoped(
-        "select date_trunc($8, t, $9), channel, sum(events)::int8 \
-         from (select hour as t, channel, value, events from {hourly} \
-               where {links} and dimension = $12 and hour >= $2 and hour < $3 and kind = 'human' \
-               union all \
-               select hour, channel, value, events from {hourly} \
-               where {links} and dimension = $12 and hour >= $4 and hour < $5 and kind = 'human' \
-               union all \
-               select day::timestamp at time zone 'UTC', channel, value, events from {daily} \
-               where {links} and dimension = $12 and day >= $6 and day < $7 and kind = 'human') r \
-         where (cardinality($10::text[]) = 0 or channel = any($10)) and not channel = any($11) \
-         and (cardinality($13::text[]) = 0 or value = any($13)) and not value = any($14) \
-         group by 1, 2 order by 1, 2",
-        links,
-    ))
-    .bind(links)
-    .bind(split.head.0)
-    .bind(split.head.1)
-    .bind(split.tail.0)
-    .bind(split.tail.1)
-    .bind(split.days.0)
-    .bind(split.days.1)
-    .bind(interval.as_str())
-    .bind(tz)
     .bind(include)
     .bind(exclude)
     .bind(dimension.field())
